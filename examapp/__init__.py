@@ -1,0 +1,167 @@
+"""examapp: the closed-book exam of Zhengzhou's labour-security accreditation."""
+
+import logging
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import access
+from .clock import SystemClock
+from .config import build_config
+from .extensions import csrf, db, login_manager, migrate
+from .request_context import client_address
+
+# Models are imported so that Alembic and relationships see every table.
+from .audit import models as _audit_models  # noqa: F401
+from .auth import models as _auth_models  # noqa: F401
+from .imports import models as _import_models  # noqa: F401
+from .org import models as _org_models  # noqa: F401
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(build_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
+    logging.basicConfig(level=logging.INFO)
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_template_helpers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    from .auth.throttle import LoginThrottle
+
+    LoginThrottle(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    from .auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        raw_id, _, epoch = user_id.partition(":")
+        if not raw_id.isdigit() or not epoch.isdigit():
+            return None
+        user = db.session.get(User, int(raw_id))
+        if user is None or user.session_epoch != int(epoch) or not user.is_enabled:
+            return None
+        return user
+
+
+def _configure_sqlite(engine, busy_timeout_ms):
+    """WAL, full sync, foreign keys, busy timeout; and transactions SQLAlchemy controls."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN (savepoints work)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app):
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+    from .org.views import bp as org_bp
+    from .staff.views import bp as staff_bp
+
+    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp):
+        app.register_blueprint(bp)
+
+
+def register_hooks(app):
+    @app.before_request
+    def remember_client_address():
+        client_address.set(request.remote_addr)
+
+    app.before_request(access.guard)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        if current_user.is_authenticated and request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_template_helpers(app):
+    display_zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("local_dt")
+    def local_dt(value, fmt="%Y-%m-%d %H:%M"):
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(display_zone).strftime(fmt)
+
+    from .audit.services import ACTION_LABELS
+
+    app.add_template_filter(lambda action: ACTION_LABELS.get(action, action), "action_label")
+
+    @app.context_processor
+    def inject_access():
+        from .auth.models import Role
+
+        def can(permission, obj=None):
+            return current_user.is_authenticated and access.can(current_user, permission, obj)
+
+        return {"can": can, "Role": Role}
+
+
+def register_errorhandlers(app):
+    from .core.errors import handle_http_error
+
+    from werkzeug.exceptions import HTTPException
+
+    app.register_error_handler(HTTPException, handle_http_error)
+
+    from flask_wtf.csrf import CSRFError
+
+    from .core.errors import handle_csrf_error
+
+    app.register_error_handler(CSRFError, handle_csrf_error)
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,183 @@
+"""The one place that decides whether a user may do something.
+
+Every view declares what it needs with ``@requires(...)``; a guard run before
+every request refuses any endpoint that declares nothing (deny by default).
+Object checks (``ensure``) and list scoping (``unit_scope``) live here too, so
+a district admin's reach is computed in exactly one way.
+"""
+
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from .auth.models import Role
+from .org.models import UnitKind
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+#: permission -> roles that hold it (objects are then checked against scope)
+PERMISSIONS = {
+    "units.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    "units.edit": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
+    "staff.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    "staff.edit": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
+    "audit.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+}
+
+#: endpoints a user who must change the password may still reach
+_PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
+
+
+def requires(permission):
+    """Declare what a view needs; the guard enforces it before the view runs."""
+    if permission not in PERMISSIONS and permission not in (PUBLIC, AUTHENTICATED):
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        view.access_permission = permission
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.access_permission = permission
+        return wrapper
+
+    return decorator
+
+
+def endpoint_permission(app, endpoint):
+    if endpoint == "static":
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_permission", None)
+
+
+def has_role_permission(user, permission):
+    if permission == PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if permission == AUTHENTICATED:
+        return True
+    return user.role in PERMISSIONS[permission]
+
+
+def guard():
+    """before_request hook: enforce the declared permission of the endpoint."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # routing failed; the 404/405 handler answers
+    permission = endpoint_permission(current_app, endpoint)
+    if permission is None:
+        current_app.logger.error("endpoint %s declares no access rule", endpoint)
+        abort(403)
+    if permission == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        from .extensions import login_manager
+
+        return login_manager.unauthorized()
+    if current_user.must_change_password and endpoint not in _PASSWORD_CHANGE_ENDPOINTS:
+        if request.method == "GET":
+            return redirect(url_for("auth.change_password"))
+        abort(403)
+    if not has_role_permission(current_user, permission):
+        abort(403)
+    return None
+
+
+# --- scope -----------------------------------------------------------------
+
+
+def unit_scope(user):
+    """The unit whose subtree ``user`` may reach, or None for the whole city."""
+    if user.role == Role.DISTRICT_ADMIN:
+        return user.unit
+    if user.role in (Role.EXAM_ADMIN, Role.OFFICE):
+        return None
+    return user.unit
+
+
+def scope_units(stmt, user, unit_model):
+    """Restrict a select over ``unit_model`` to what ``user`` may see."""
+    scope = unit_scope(user)
+    if scope is None:
+        return stmt
+    return stmt.where(unit_model.path.startswith(scope.path, autoescape=True))
+
+
+def _unit_in_scope(user, unit):
+    scope = unit_scope(user)
+    return scope is None or unit.is_within(scope)
+
+
+def can(user, permission, obj=None):
+    """May ``user`` exercise ``permission`` on ``obj`` (or at all, when None)?"""
+    if not has_role_permission(user, permission):
+        return False
+    if obj is None:
+        return True
+    return _object_allowed(user, permission, obj) is True
+
+
+def _object_allowed(user, permission, obj):
+    """True, or "hidden" (outside the user's reach) or "forbidden" (visible, not allowed)."""
+    from .audit.models import AuditEntry
+    from .auth.models import User
+    from .org.models import Unit
+
+    if isinstance(obj, Unit):
+        if not _unit_in_scope(user, obj):
+            return "hidden"
+        if permission == "units.edit" and user.role == Role.DISTRICT_ADMIN:
+            # A district admin keeps the units under the district, not the district itself.
+            return True if obj.id != user.unit_id else "forbidden"
+        return True
+    if isinstance(obj, User):
+        if not _unit_in_scope(user, obj.unit):
+            return "hidden"
+        if permission == "staff.edit" and user.role == Role.DISTRICT_ADMIN:
+            return True if obj.role == Role.EXAMINEE else "forbidden"
+        return True
+    if isinstance(obj, AuditEntry):
+        scope = unit_scope(user)
+        if scope is None:
+            return True
+        return True if obj.district_id == scope.id else "hidden"
+    raise TypeError(f"no access rule for {type(obj).__name__}")
+
+
+def ensure(user, permission, obj=None):
+    """Abort with 403, or 404 for an object outside the user's reach."""
+    if not has_role_permission(user, permission):
+        abort(403)
+    if obj is None:
+        return
+    verdict = _object_allowed(user, permission, obj)
+    if verdict == "hidden":
+        abort(404)
+    if verdict != True:  # noqa: E712 - the verdict is True or a reason string
+        abort(403)
+
+
+def may_place_unit(user, kind, parent):
+    """May ``user`` hold a unit of ``kind`` under ``parent``?"""
+    if not has_role_permission(user, "units.edit"):
+        return False
+    if user.role == Role.DISTRICT_ADMIN:
+        if kind in (UnitKind.CITY, UnitKind.DISTRICT):
+            return False
+        return parent is not None and _unit_in_scope(user, parent)
+    return True
+
+
+def roles_assignable_by(user):
+    """Roles ``user`` may give to an account."""
+    if user.role == Role.EXAM_ADMIN:
+        return list(Role.ALL)
+    if user.role == Role.DISTRICT_ADMIN:
+        return [Role.EXAMINEE]
+    return []

@@ -1,0 +1,32 @@
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..db_types import UTCDateTime
+from ..extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[object] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: the actor's username when the entry was written (kept if the account changes)
+    actor_username: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: dotted verb, e.g. "unit.create", "user.password_reset"
+    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    object_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    #: human-readable name of the object at the time
+    object_label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: the district the change belongs to, so district admins see their own
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+    actor = relationship("User")

@@ -1,0 +1,46 @@
+from ..extensions import db
+from ..request_context import client_address
+from .models import AuditEntry
+
+
+def record_change(
+    actor, action, object_type, object_id, *, label="", before=None, after=None,
+    reason=None, district_id=None,
+):
+    """Add an audit entry for a change (flushed with the change, never committed here)."""
+    if before is not None and after is not None:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in sorted(changed)}
+        after = {k: after.get(k) for k in sorted(changed)}
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        actor_username=actor.username if actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        object_label=label[:200],
+        before=before,
+        after=after,
+        reason=reason or None,
+        district_id=district_id,
+        client_address=client_address.get(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+ACTION_LABELS = {
+    "unit.create": "新建单位",
+    "unit.update": "修改单位",
+    "unit.deactivate": "停用单位",
+    "unit.activate": "启用单位",
+    "unit.import": "导入单位",
+    "user.create": "新建账号",
+    "user.update": "修改账号",
+    "user.disable": "停用账号",
+    "user.enable": "启用账号",
+    "user.password_reset": "重置密码",
+    "user.password_change": "修改本人密码",
+    "user.import": "导入人员",
+    "user.login": "登录",
+}

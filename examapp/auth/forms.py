@@ -1,0 +1,29 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from .services import password_problem
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
+    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
+    confirm = PasswordField(
+        "再次输入新密码",
+        validators=[DataRequired("请再次输入新密码"), EqualTo("new_password", "两次输入的新密码不一致")],
+    )
+
+    def __init__(self, username="", **kwargs):
+        super().__init__(**kwargs)
+        self._username = username
+
+    def validate_new_password(self, field):
+        problem = password_problem(field.data or "", self._username)
+        if problem:
+            raise ValidationError(problem)

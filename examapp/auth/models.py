@@ -1,0 +1,89 @@
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..models_base import TimestampMixin
+
+
+class Role:
+    EXAMINEE = "examinee"
+    DISTRICT_ADMIN = "district_admin"
+    EXAM_ADMIN = "exam_admin"
+    OFFICE = "office"
+
+    ALL = (EXAMINEE, DISTRICT_ADMIN, EXAM_ADMIN, OFFICE)
+    LABELS = {
+        EXAMINEE: "考生",
+        DISTRICT_ADMIN: "区县管理员",
+        EXAM_ADMIN: "考试管理员",
+        OFFICE: "领导小组办公室",
+    }
+
+    @classmethod
+    def from_label(cls, label):
+        for role, text in cls.LABELS.items():
+            if text == label:
+                return role
+        return None
+
+
+#: hash for passwords a person chose: memory-hard, about 70 ms on the 2-core box
+PASSWORD_METHOD = "scrypt"
+#: hash for passwords we generated (random, ~57 bits, changed at first login):
+#: their entropy, not the hash cost, protects them, and a 10,000-person
+#: roster import must not spend ten minutes hashing
+GENERATED_PASSWORD_METHOD = "pbkdf2:sha256:5000"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('examinee', 'district_admin', 'exam_admin', 'office')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: login name, stored lower-case
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False, index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    is_enabled: Mapped[bool] = mapped_column(default=True, nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(default=True, nullable=False)
+    #: bumped whenever every other session of this account must end
+    session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
+    last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    unit = relationship("Unit")
+
+    def __repr__(self):
+        return f"<User {self.username} {self.role}>"
+
+    # Flask-Login: the id carries the epoch, so bumping it ends old sessions.
+    def get_id(self):
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self):
+        return self.is_enabled
+
+    @property
+    def role_label(self):
+        return Role.LABELS[self.role]
+
+    def set_password(self, password, generated=False):
+        method = GENERATED_PASSWORD_METHOD if generated else PASSWORD_METHOD
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def end_other_sessions(self):
+        self.session_epoch = (self.session_epoch or 0) + 1

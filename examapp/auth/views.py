@@ -1,0 +1,83 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..access import AUTHENTICATED, PUBLIC, requires
+from ..errors import DomainError
+from ..extensions import db
+from .forms import ChangePasswordForm, LoginForm
+from .services import LoginRefused, authenticate, change_own_password
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def safe_next(target):
+    """Only a path on this site; anything else becomes the home page."""
+    if not target or not isinstance(target, str):
+        return url_for("core.home")
+    target = target.strip()
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return url_for("core.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@requires(PUBLIC)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.username.data, form.password.data, request.remote_addr)
+        except DomainError as exc:
+            status = 429 if not isinstance(exc, LoginRefused) else 401
+            form.password.errors.append(exc.message)
+        else:
+            session.clear()  # a new session at login: nothing of the old one survives
+            login_user(user)
+            session.permanent = True
+            db.session.commit()
+            if user.must_change_password:
+                flash("首次登录或密码已被重置，请先设置新密码", "warning")
+                return redirect(url_for("auth.change_password"))
+            return redirect(safe_next(form.next.data))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@requires(AUTHENTICATED)
+def logout():
+    logout_user()
+    session.clear()
+    flash("您已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(AUTHENTICATED)
+def change_password():
+    form = ChangePasswordForm(username=current_user.username)
+    if form.validate_on_submit():
+        try:
+            user = change_own_password(current_user._get_current_object(),
+                                       form.current_password.data, form.new_password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "new_password").errors.append(exc.message)
+        else:
+            db.session.commit()
+            # Other sessions end with the epoch bump; this one continues under the new id.
+            login_user(user)
+            flash("密码已修改，其他设备上的登录已失效", "success")
+            return redirect(url_for("core.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status

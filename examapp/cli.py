@@ -1,0 +1,82 @@
+"""Command-line tools: ``flask demo load``, ``flask users ...``."""
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .auth.models import Role, User
+from .auth.services import password_problem
+from .errors import DomainError
+from .extensions import db
+from .org.models import Unit
+
+demo_cli = AppGroup("demo", help="演示数据")
+users_cli = AppGroup("users", help="账号管理")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load the demo units and accounts if the database is empty."""
+    from .demo import has_data, load_demo
+
+    if has_data():
+        click.echo("数据库中已有数据，跳过演示数据加载。")
+        return
+    accounts = load_demo()
+    db.session.commit()
+    click.echo("已加载演示数据。演示账号（密码只显示这一次，请记下）：")
+    for username, role, password in accounts:
+        click.echo(f"  {role:<10} 用户名 {username:<10} 密码 {password}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="姓名")
+@click.option("--role", type=click.Choice(Role.ALL), required=True)
+@click.option("--unit", "unit_code", required=True, help="所属单位编码")
+@click.password_option("--password", help="初始密码（会提示输入）")
+def users_create(username, name, role, unit_code, password):
+    """Create an account (for example the first exam admin in production)."""
+    from .staff.services import create_user
+
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise click.ClickException(f"单位编码“{unit_code}”不存在")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(problem)
+    try:
+        user, _ = create_user(None, username=username, name=name, role=role, unit=unit, password=password)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"已创建账号 {user.username}（{user.role_label}）")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.password_option("--password")
+@click.option("--must-change/--no-must-change", default=True, help="下次登录时是否必须修改密码")
+def users_set_password(username, password, must_change):
+    """Set an account's password and end its sessions."""
+    from .audit.services import record_change
+    from .staff.services import district_id_of_user
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"账号“{username}”不存在")
+    problem = password_problem(password, user.username)
+    if problem:
+        raise click.ClickException(problem)
+    user.set_password(password)
+    user.must_change_password = must_change
+    user.end_other_sessions()
+    record_change(None, "user.password_reset", "user", user.id, label=f"{user.username} {user.name}",
+                  reason="命令行设置密码", district_id=district_id_of_user(user))
+    db.session.commit()
+    click.echo(f"已设置 {user.username} 的密码")
+
+
+def register(app):
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)

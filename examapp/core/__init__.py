@@ -1,0 +1,1 @@
+"""Home pages, error pages and the health check."""

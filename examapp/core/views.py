@@ -1,0 +1,47 @@
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from .. import access
+from ..access import AUTHENTICATED, PUBLIC, requires
+from ..audit.models import AuditEntry
+from ..auth.models import Role, User
+from ..extensions import db
+from ..org.models import Unit
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@requires(AUTHENTICATED)
+def home():
+    user = current_user
+    if user.role == Role.EXAMINEE:
+        return render_template("core/home_examinee.html")
+    scope = access.unit_scope(user)
+    unit_stmt = access.scope_units(select(Unit.kind, func.count()).where(Unit.is_active.is_(True)), user, Unit)
+    unit_counts = dict(db.session.execute(unit_stmt.group_by(Unit.kind)).all())
+    staff_stmt = access.scope_units(
+        select(User.role, func.count()).join(User.unit).where(User.is_enabled.is_(True)), user, Unit
+    )
+    staff_counts = dict(db.session.execute(staff_stmt.group_by(User.role)).all())
+    recent = []
+    if access.can(user, "audit.view"):
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)
+        if scope is not None:
+            stmt = stmt.where(AuditEntry.district_id == scope.id)
+        recent = db.session.scalars(stmt).all()
+    template = {
+        Role.EXAM_ADMIN: "core/home_exam_admin.html",
+        Role.DISTRICT_ADMIN: "core/home_district_admin.html",
+        Role.OFFICE: "core/home_office.html",
+    }[user.role]
+    return render_template(template, unit_counts=unit_counts, staff_counts=staff_counts,
+                           recent=recent, scope=scope)
+
+
+@bp.get("/healthz")
+@requires(PUBLIC)
+def health():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

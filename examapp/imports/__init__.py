@@ -1,0 +1,1 @@
+"""Staged spreadsheet imports: upload, preview, then confirm all or nothing."""

@@ -1,0 +1,1 @@
+"""Units: city, districts, streets/townships and communities."""

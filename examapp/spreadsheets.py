@@ -1,0 +1,207 @@
+"""Reading and writing the spreadsheets administrators hand us.
+
+Uploads are checked before any full parse: size, type by content, macros,
+zip bombs and XML entity tricks are refused. Cells that a spreadsheet program
+would run as a formula are neutralised on export and restored on import, so
+an export re-imports to the same data.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+
+# Limits on what an xlsx may unpack to before we parse it.
+MAX_ZIP_ENTRIES = 200
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 150
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an upload; row is the spreadsheet row (header = 1)."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def as_text(self):
+        where = []
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        return ("，".join(where) + "：" if where else "") + self.message
+
+
+class SpreadsheetError(Exception):
+    def __init__(self, problems):
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        self.problems = list(problems)
+        super().__init__("; ".join(p.as_text() for p in self.problems))
+
+
+def neutralise(value):
+    """Make a cell safe to open in a spreadsheet program."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def restore(value):
+    """Undo ``neutralise`` for a cell read back from an upload."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+        return value[1:]
+    return value
+
+
+def _file_kind(filename, data):
+    name = (filename or "").lower().strip()
+    if name.endswith((".xlsm", ".xltm", ".xlam")):
+        raise SpreadsheetError("不接受含宏的 Excel 文件（.xlsm），请另存为 .xlsx 后上传")
+    if name.endswith(".xls") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SpreadsheetError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 .csv 后上传")
+    if name.endswith(".xlsx"):
+        if not data.startswith(b"PK\x03\x04"):
+            raise SpreadsheetError("文件扩展名为 .xlsx，但内容不是 Excel 工作簿")
+        return "xlsx"
+    if name.endswith(".csv"):
+        if data.startswith(b"PK\x03\x04") or b"\x00" in data[:8192]:
+            raise SpreadsheetError("文件扩展名为 .csv，但内容不是文本表格")
+        return "csv"
+    raise SpreadsheetError("只接受 .xlsx 或 .csv 文件")
+
+
+def _check_xlsx_container(data):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise SpreadsheetError("Excel 文件已损坏，无法打开") from exc
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_ZIP_ENTRIES:
+            raise SpreadsheetError("Excel 文件结构异常（内部文件过多），已拒绝")
+        names = {e.filename for e in entries}
+        if "xl/workbook.xml" not in names:
+            raise SpreadsheetError("文件不是 Excel 工作簿（缺少工作簿内容）")
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise SpreadsheetError("不接受含宏的 Excel 文件，请另存为 .xlsx 后上传")
+        total = 0
+        for entry in entries:
+            total += entry.file_size
+            ratio = entry.file_size / max(entry.compress_size, 1)
+            if total > MAX_UNPACKED_BYTES or (entry.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO):
+                raise SpreadsheetError("Excel 文件解压后异常膨胀（疑似压缩炸弹），已拒绝")
+        content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        if b"macroEnabled" in content_types:
+            raise SpreadsheetError("不接受含宏的 Excel 文件，请另存为 .xlsx 后上传")
+        for entry in entries:
+            if entry.filename.endswith((".xml", ".rels")):
+                with archive.open(entry) as fh:
+                    head = fh.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise SpreadsheetError("Excel 文件含有不允许的 XML 声明，已拒绝")
+
+
+def _decode_csv(data):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetError("CSV 文件编码无法识别，请保存为 UTF-8 编码")
+
+
+def read_table(filename, data, columns, *, max_bytes, max_rows):
+    """Parse an upload into a list of row dicts keyed by header.
+
+    ``columns`` maps header -> required (bool). Each row dict carries its
+    spreadsheet row number under ``"_row"``. Raises SpreadsheetError listing
+    every problem found at the file level.
+    """
+    if not data:
+        raise SpreadsheetError("上传的文件是空的")
+    if len(data) > max_bytes:
+        raise SpreadsheetError(f"文件过大：不能超过 {max_bytes // (1024 * 1024)} MB")
+    kind = _file_kind(filename, data)
+    try:
+        if kind == "xlsx":
+            _check_xlsx_container(data)
+            frame = pd.read_excel(
+                io.BytesIO(data), engine="openpyxl", dtype=str, keep_default_na=False,
+                nrows=max_rows + 1,
+            )
+        else:
+            text = _decode_csv(data)
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, nrows=max_rows + 1,
+                skip_blank_lines=True,
+            )
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # pandas/openpyxl raise many kinds for broken files
+        raise SpreadsheetError("无法读取文件内容，请确认文件未损坏且格式正确") from exc
+
+    headers = [str(h).strip() for h in frame.columns]
+    problems = []
+    seen = set()
+    for h in headers:
+        if h in columns and h in seen:
+            problems.append(Problem(f"表头“{h}”重复出现", row=1))
+        seen.add(h)
+    for header, required in columns.items():
+        if required and header not in seen:
+            problems.append(Problem(f"缺少必需的列“{header}”", row=1))
+    if problems:
+        raise SpreadsheetError(problems)
+
+    frame.columns = headers
+    rows = []
+    for index, values in enumerate(frame.itertuples(index=False, name=None)):
+        record = {}
+        for header, value in zip(headers, values, strict=True):
+            if header in columns:
+                record[header] = restore(str(value).strip()) if value is not None else ""
+        if not any(record.values()):
+            continue
+        record["_row"] = index + 2
+        rows.append(record)
+    if len(rows) > max_rows:
+        raise SpreadsheetError(f"行数过多：一次最多导入 {max_rows} 行")
+    if not rows:
+        raise SpreadsheetError("文件中没有数据行")
+    return rows
+
+
+def write_table(columns, rows, fmt):
+    """Serialise rows (dicts keyed by header) as xlsx or csv bytes, neutralised."""
+    safe = [{c: neutralise(row.get(c, "") if row.get(c) is not None else "") for c in columns} for row in rows]
+    frame = pd.DataFrame(safe, columns=columns, dtype=object)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        return buffer.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="Sheet1")
+            sheet = writer.sheets["Sheet1"]
+            for column_cells in sheet.columns:
+                sheet.column_dimensions[column_cells[0].column_letter].width = max(
+                    10, min(40, max(len(str(c.value or "")) for c in column_cells) * 2)
+                )
+                for cell in column_cells:
+                    cell.data_type = "s"  # never a formula, whatever the text
+        return buffer.getvalue()
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def mimetype_for(fmt):
+    return XLSX_MIME if fmt == "xlsx" else CSV_MIME

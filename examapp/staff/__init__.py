@@ -1,0 +1,1 @@
+"""Staff accounts: the people who sit exams and the people who run them."""

@@ -1,0 +1,16 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class StaffForm(FlaskForm):
+    username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), Length(max=64)])
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
+    role = SelectField("角色")
+    unit_id = SelectField("所属单位", coerce=int, validators=[DataRequired("请选择所属单位")])
+    phone = StringField("手机号", validators=[Optional(), Length(max=20)])
+    reason = TextAreaField("修改原因", validators=[Optional(), Length(max=500)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
