@@ -24,9 +24,7 @@ from .org import models as _org_models  # noqa: F401
 
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
-    app.config.update(build_config(app.instance_path))
-    if config:
-        app.config.update(config)
+    app.config.update(build_config(app.instance_path, config))
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],

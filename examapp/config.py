@@ -44,12 +44,14 @@ def load_secret_key(instance_path):
     return key
 
 
-def build_config(instance_path):
+def build_config(instance_path, overrides=None):
+    """Settings from the environment, then ``overrides`` (a test's or a script's)."""
+    overrides = overrides or {}
     production = os.environ.get("EXAMAPP_ENV", "development") == "production"
     default_db = "sqlite:///" + str(Path(instance_path) / "examapp.sqlite3")
-    return {
+    settings = {
         "EXAMAPP_ENV": "production" if production else "development",
-        "SECRET_KEY": load_secret_key(instance_path),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("DATABASE_URL", default_db)
         ),
@@ -80,3 +82,5 @@ def build_config(instance_path):
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
     }
+    settings.update(overrides)
+    return settings

@@ -1,6 +1,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..access import requires
@@ -52,7 +53,7 @@ def _parent_choices(kind=None, exclude=None):
         if kind is not None and unit.kind not in UnitKind.PARENT_KINDS[kind]:
             continue
         indent = "　" * unit.depth
-        choices.append((unit.id, f"{indent}{unit.name}（{unit.kind_label} {unit.code}）"))
+        choices.append(SelectChoice(unit.id, f"{indent}{unit.name}（{unit.kind_label} {unit.code}）"))
     return choices
 
 
@@ -98,7 +99,7 @@ def create():
     if request.method == "GET" and request.args.get("parent", "").isdigit():
         form.parent_id.data = int(request.args["parent"])
     if current_user.role == "district_admin":
-        form.kind.choices = [c for c in form.kind.choices if c[0] != UnitKind.DISTRICT]
+        form.kind.choices = [c for c in form.kind.choices if c.value != UnitKind.DISTRICT]
     if form.validate_on_submit():
         parent = db.session.get(Unit, form.parent_id.data)
         try:

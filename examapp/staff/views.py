@@ -2,6 +2,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..access import requires
@@ -44,9 +45,9 @@ def _get_user(user_id, permission):
     return user
 
 
-def _unit_choices(all_kinds=True):
+def _unit_choices():
     stmt = access.scope_units(select(Unit).where(Unit.is_active.is_(True)), current_user, Unit).order_by(Unit.path)
-    return [(u.id, f"{'　' * u.depth}{u.name}（{u.kind_label}）") for u in db.session.scalars(stmt)]
+    return [SelectChoice(u.id, f"{'　' * u.depth}{u.name}（{u.kind_label}）") for u in db.session.scalars(stmt)]
 
 
 def _filtered_statement():
@@ -86,7 +87,7 @@ def index():
 @requires("staff.edit")
 def create():
     form = StaffForm()
-    form.role.choices = [(r, Role.LABELS[r]) for r in access.roles_assignable_by(current_user)]
+    form.role.choices = [SelectChoice(r, Role.LABELS[r]) for r in access.roles_assignable_by(current_user)]
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
@@ -122,7 +123,7 @@ def edit(user_id):
     person = _get_user(user_id, "staff.edit")
     form = StaffForm(obj=person)
     form.username.data = person.username
-    form.role.choices = [(r, Role.LABELS[r]) for r in access.roles_assignable_by(current_user)]
+    form.role.choices = [SelectChoice(r, Role.LABELS[r]) for r in access.roles_assignable_by(current_user)]
     form.unit_id.choices = _unit_choices()
     if request.method == "GET":
         form.unit_id.data = person.unit_id

@@ -1,0 +1,1 @@
+"""The question bank: versioned questions, grading rules, authoring, import and export."""
