@@ -69,6 +69,8 @@ def build_config(instance_path, overrides=None):
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_LIFETIME_SECONDS", "43200")),
         # The CSRF token lives as long as the session: an exam can run past an hour.
         "WTF_CSRF_TIME_LIMIT": None,
+        # WTForms messages come from its bundled zh catalogue (see examapp.forms), not Flask-Babel
+        "WTF_I18N_ENABLED": False,
         "WTF_CSRF_SSL_STRICT": production,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
         "UPLOAD_MAX_BYTES": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),

@@ -4,11 +4,11 @@ from sqlalchemy import func, select
 
 from .auth.models import Role, User
 from .auth.services import generate_password
+from .demo_data import CITY, DISTRICTS, GIVEN, SURNAMES
 from .extensions import db
 from .org.models import Unit, UnitKind
 from .org.services import create_unit
 from .staff.services import create_user
-from .demo_data import CITY, DISTRICTS, GIVEN, SURNAMES
 
 DEMO_ACCOUNTS = [
     # username, name, role, unit code

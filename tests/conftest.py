@@ -52,7 +52,9 @@ def app_config(url, **extra):
 def app(tmp_path_factory):
     app = create_app(app_config(test_database_url(tmp_path_factory)))
     reset_database(app)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

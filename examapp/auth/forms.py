@@ -1,17 +1,17 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from ..forms import BaseForm
 from .services import password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
     confirm = PasswordField(

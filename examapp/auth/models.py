@@ -31,11 +31,11 @@ class Role:
 
 
 #: hash for passwords a person chose: memory-hard, about 70 ms on the 2-core box
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hash method name, not a password
 #: hash for passwords we generated (random, ~57 bits, changed at first login):
 #: their entropy, not the hash cost, protects them, and a 10,000-person
 #: roster import must not spend ten minutes hashing
-GENERATED_PASSWORD_METHOD = "pbkdf2:sha256:5000"
+GENERATED_PASSWORD_METHOD = "pbkdf2:sha256:5000"  # noqa: S105 - a hash method name
 
 
 class User(UserMixin, TimestampMixin, db.Model):

@@ -1,7 +1,7 @@
 """The upload -> preview -> confirm flow shared by every spreadsheet import."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user

@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
+from ..forms import BaseForm
 
-class UploadForm(FlaskForm):
+
+class UploadForm(BaseForm):
     file = FileField("选择文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     pass

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import BaseForm
 
-class StaffForm(FlaskForm):
+
+class StaffForm(BaseForm):
     username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), Length(max=64)])
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
     role = SelectField("角色")
@@ -12,5 +13,5 @@ class StaffForm(FlaskForm):
     reason = TextAreaField("修改原因", validators=[Optional(), Length(max=500)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = TextAreaField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])

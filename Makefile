@@ -1,0 +1,50 @@
+# examapp: `make run` serves the app with demo data; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint format bench install install-dev migrate-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: migrate the SQLite database under instance/, load demo data once, serve on :5000
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## test: the whole suite (browser tests included when Chromium is installed)
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## migrate-check: one head, and the models agree with the migrations
+migrate-check: install
+	@heads=$$($(BIN)/flask db heads | grep -c head); \
+	if [ "$$heads" != "1" ]; then echo "expected one migration head, found $$heads"; exit 1; fi
+	$(BIN)/flask db upgrade
+	$(BIN)/flask db check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,159 @@
+"""The audit page, the command-line tools, configuration and migrations."""
+
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+
+from examapp.audit.models import AuditEntry
+from examapp.auth.models import User
+from examapp.config import load_secret_key, normalise_database_url
+from examapp.extensions import db
+from examapp.org.models import Unit
+
+from .conftest import csrf_token, login, post
+
+# --- audit ----------------------------------------------------------------------
+
+
+def test_audit_page_is_scoped_to_the_district(app, client, world):
+    admin = app.test_client()
+    login(admin, "admin")
+    for key in ("examinee", "examinee_b"):
+        uid = world.accounts[key].id
+        post(admin, f"/staff/{uid}/reset-password", {"reason": f"重置{key}"}, page=f"/staff/{uid}")
+    full = admin.get("/audit/?action=user.password_reset").get_data(as_text=True)
+    assert "重置examinee" in full and "重置examinee_b" in full
+    login(client, "jinshui")
+    scoped = client.get("/audit/?action=user.password_reset").get_data(as_text=True)
+    assert "重置examinee<" in scoped and "重置examinee_b" not in scoped
+
+
+def test_audit_entry_records_actor_and_address(app, world):
+    admin = app.test_client()
+    login(admin, "admin")
+    uid = world.accounts["examinee"].id
+    admin.post(
+        f"/staff/{uid}/reset-password",
+        data={"reason": "r", "csrf_token": csrf_token(admin, f"/staff/{uid}")},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).filter_by(action="user.password_reset"))
+        assert entry.actor_username == "admin" and entry.client_address == "10.1.2.3"
+        assert entry.created_at.tzinfo is not None
+
+
+# --- CLI ------------------------------------------------------------------------
+
+
+def test_demo_load_fills_an_empty_database_once(app, runner):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "admin" in result.output and "密码" in result.output
+    with app.app_context():
+        districts = db.session.scalars(select(Unit.name).filter_by(kind="district")).all()
+        assert {"郑州矿区", "郑州高新区", "郑州经济开发区", "金水区", "登封市"} <= set(districts)
+        assert len(districts) == 15
+        roles = set(db.session.scalars(select(User.role)).all())
+        assert roles == {"examinee", "district_admin", "exam_admin", "office"}
+        users = db.session.scalar(select(func.count()).select_from(User))
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0 and "跳过" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_demo_passwords_printed_are_the_real_ones(app, runner):
+    import re
+
+    output = runner.invoke(args=["demo", "load"]).output
+    username, password = re.search(r"用户名 (admin)\s+密码 (\S+)", output).groups()
+    client = app.test_client()
+    assert login(client, username, password).status_code == 302
+
+
+def test_users_create_and_set_password(app, runner, world):
+    result = runner.invoke(args=[
+        "users", "create", "boss", "--name", "主任", "--role", "office", "--unit", "410100",
+        "--password", "Str0ngPass", ])
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), "boss", "Str0ngPass").status_code == 302
+    weak = runner.invoke(args=["users", "set-password", "boss", "--password", "weak"])
+    assert weak.exit_code != 0 and "至少需要 8 位" in weak.output
+    bad_unit = runner.invoke(args=[
+        "users", "create", "x1y", "--name", "n", "--role", "office", "--unit", "NOPE", "--password", "Str0ngPass"])
+    assert bad_unit.exit_code != 0 and "不存在" in bad_unit.output
+    ok = runner.invoke(args=["users", "set-password", "boss", "--password", "An0therPass"])
+    assert ok.exit_code == 0
+    assert login(app.test_client(), "boss", "An0therPass").headers["Location"] == "/account/password"
+
+
+# --- configuration -------------------------------------------------------------
+
+
+def test_database_url_forms():
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = load_secret_key(tmp_path)
+    assert len(first) >= 64 and load_secret_key(tmp_path) == first
+    assert (Path(tmp_path) / "secret_key").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    assert load_secret_key(tmp_path) == "from-env"
+
+
+def test_sqlite_pragmas(tmp_path):
+    from examapp import create_app
+
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def test_gunicorn_post_fork_disposes_the_pool(app, monkeypatch):
+    import runpy
+
+    conf = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
+    assert conf["preload_app"] is True
+    disposed = []
+
+    class Worker:
+        class app:  # noqa: N801 - mimics gunicorn's worker.app
+            @staticmethod
+            def wsgi():
+                return app
+
+    with app.app_context():
+        engine = db.engine
+    monkeypatch.setattr(type(engine), "dispose", lambda self, close=True: disposed.append(close))
+    conf["post_fork"](None, Worker)
+    assert disposed == [False]
+
+
+# --- migrations ------------------------------------------------------------------
+
+
+def test_one_migration_head(app):
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Config
+
+    config = Config(str(Path(app.root_path).parent / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(Path(app.root_path).parent / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_models_match_the_migrated_schema(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        assert "units" in inspect(conn).get_table_names()
