@@ -12,10 +12,10 @@ from .staff.services import create_user
 
 DEMO_ACCOUNTS = [
     # username, name, role, unit code
-    ("admin", "考试管理员（演示）", Role.EXAM_ADMIN, CITY[0]),
-    ("office", "领导小组办公室（演示）", Role.OFFICE, CITY[0]),
-    ("jinshui", "金水区管理员（演示）", Role.DISTRICT_ADMIN, "410105"),
-    ("kaosheng", "张伟（演示考生）", Role.EXAMINEE, "41010501001"),
+    ("admin", "刘建华", Role.EXAM_ADMIN, CITY[0]),
+    ("office", "陈国平", Role.OFFICE, CITY[0]),
+    ("jinshui", "赵丽", Role.DISTRICT_ADMIN, "410105"),
+    ("kaosheng", "张伟", Role.EXAMINEE, "41010501001"),
 ]
 
 

@@ -48,16 +48,26 @@ class SpreadsheetError(Exception):
         super().__init__("; ".join(p.as_text() for p in self.problems))
 
 
+def _looks_neutralised(value):
+    """A quote followed by a formula character, possibly after more quotes."""
+    stripped = value.lstrip("'")
+    return value.startswith("'") and stripped.startswith(FORMULA_PREFIXES)
+
+
 def neutralise(value):
-    """Make a cell safe to open in a spreadsheet program."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Make a cell safe to open in a spreadsheet program.
+
+    A text that already looks neutralised gets one more quote, so that
+    ``restore`` (which removes exactly one) gives it back unchanged.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or _looks_neutralised(value)):
         return "'" + value
     return value
 
 
 def restore(value):
     """Undo ``neutralise`` for a cell read back from an upload."""
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+    if _looks_neutralised(value):
         return value[1:]
     return value
 
@@ -135,21 +145,26 @@ def read_table(filename, data, columns, *, max_bytes, max_rows):
         if kind == "xlsx":
             _check_xlsx_container(data)
             frame = pd.read_excel(
-                io.BytesIO(data), engine="openpyxl", dtype=str, keep_default_na=False,
-                nrows=max_rows + 1,
+                io.BytesIO(data), engine="openpyxl", dtype=str, keep_default_na=False, header=None,
+                nrows=max_rows + 2,
             )
         else:
             text = _decode_csv(data)
             frame = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, nrows=max_rows + 1,
-                skip_blank_lines=True,
+                io.StringIO(text), dtype=str, keep_default_na=False, header=None, nrows=max_rows + 2,
+                skip_blank_lines=False,
             )
     except SpreadsheetError:
         raise
     except Exception as exc:  # pandas/openpyxl raise many kinds for broken files
         raise SpreadsheetError("无法读取文件内容，请确认文件未损坏且格式正确") from exc
 
-    headers = [str(h).strip() for h in frame.columns]
+    # The header row is read as data, so repeated headers stay visible and
+    # row numbers are the spreadsheet's own (header = row 1).
+    records = list(frame.itertuples(index=False, name=None))
+    if not records:
+        raise SpreadsheetError("文件中没有数据行")
+    headers = [str(h).strip() for h in records[0]]
     problems = []
     seen = set()
     for h in headers:
@@ -162,13 +177,10 @@ def read_table(filename, data, columns, *, max_bytes, max_rows):
     if problems:
         raise SpreadsheetError(problems)
 
-    frame.columns = headers
+    wanted = [(i, h) for i, h in enumerate(headers) if h in columns]
     rows = []
-    for index, values in enumerate(frame.itertuples(index=False, name=None)):
-        record = {}
-        for header, value in zip(headers, values, strict=True):
-            if header in columns:
-                record[header] = restore(str(value).strip()) if value is not None else ""
+    for index, values in enumerate(records[1:]):
+        record = {h: restore(str(values[i]).strip()) if values[i] is not None else "" for i, h in wanted}
         if not any(record.values()):
             continue
         record["_row"] = index + 2

@@ -30,3 +30,8 @@ class AuditEntry(db.Model):
     client_address: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User")
+
+    @property
+    def actor_display(self):
+        """Who acted, as shown to users: system changes (CLI, demo data) read 系统."""
+        return "系统" if self.actor_id is None else self.actor_username

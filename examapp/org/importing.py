@@ -66,6 +66,18 @@ def check_rows(actor, rows):
         parent_file = by_code.get(parent_code) if parent_code in by_code and by_code[parent_code] is not item else None
         if parent_db is None and parent_file is None:
             problems.append(Problem(f"上级单位编码“{parent_code}”不存在", r, "上级单位编码")); continue
+        existing = get_unit_by_code(item["code"])
+        if existing is not None:
+            # An unchanged row (a re-imported export) only needs to be visible to the actor.
+            same = (existing.name == item["name"] and existing.kind == kind
+                    and existing.parent is not None and existing.parent.code == parent_code)
+            if not access.can(actor, "units.view", existing):
+                problems.append(Problem(f"单位编码“{item['code']}”已被其他单位使用", r, "单位编码"))
+            elif same:
+                item["action"] = "unchanged"
+            else:
+                problems.append(Problem(f"单位编码“{item['code']}”已存在且内容不同，请在单位页面修改", r, "单位编码"))
+            continue
         parent_kind = parent_db.kind if parent_db is not None else parent_file["kind"]
         if parent_kind not in UnitKind.PARENT_KINDS[kind]:
             allowed = "或".join(UnitKind.LABELS[k] for k in UnitKind.PARENT_KINDS[kind])
@@ -75,15 +87,6 @@ def check_rows(actor, rows):
         anchor = parent_db if parent_db is not None else _anchor_in_db(parent_file, by_code)
         if anchor is None or not access.may_place_unit(actor, kind, anchor):
             problems.append(Problem("您无权在该上级单位下导入单位", r, "上级单位编码")); continue
-        existing = get_unit_by_code(item["code"])
-        if existing is not None:
-            same = (existing.name == item["name"] and existing.kind == kind
-                    and existing.parent is not None and existing.parent.code == parent_code)
-            if same:
-                item["action"] = "unchanged"
-            else:
-                problems.append(Problem(f"单位编码“{item['code']}”已存在且内容不同，请在单位页面修改", r, "单位编码"))
-            continue
         if parent_db is not None and db.session.scalar(
             select(Unit.id).where(Unit.parent_id == parent_db.id, Unit.name == item["name"])
         ):

@@ -56,9 +56,14 @@ def browser_type_launch_args(browser_type_launch_args, chromium_executable):
     return {
         **browser_type_launch_args,
         "executable_path": chromium_executable,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--lang=zh-CN"],  # the browser's own strings (file picker) in Chinese, as users see them
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -84,8 +89,7 @@ def e2e_database_url(tmp_path_factory):
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": e2e_url.database})
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": e2e_url.database})
             if not exists:
                 quoted = conn.dialect.identifier_preparer.quote(e2e_url.database)
                 conn.execute(text(f"CREATE DATABASE {quoted}"))
@@ -95,7 +99,7 @@ def e2e_database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def e2e_app(tmp_path_factory):
+def e2e_app(tmp_path_factory, chromium_executable):
     app = create_app(app_config(e2e_database_url(tmp_path_factory)))
     reset_database(app)
     with app.app_context():

@@ -9,16 +9,17 @@ pytestmark = pytest.mark.e2e
 
 ROLES = [
     # username, home heading, whoami text, screenshot
-    ("admin", "考试管理工作台", "考试管理员（演示）（考试管理员）", "home_exam_admin.png"),
-    ("office", "领导小组办公室", "领导小组办公室（演示）（领导小组办公室）", "home_office.png"),
-    ("jinshui", "金水区管理工作台", "金水区管理员（演示）（区县管理员）", "home_district_admin.png"),
-    ("kaosheng", "我的考试", "张伟（演示考生）（考生）", "home_examinee.png"),
+    ("admin", "考试管理工作台", "刘建华（考试管理员）", "home_exam_admin.png"),
+    ("office", "领导小组办公室", "陈国平（领导小组办公室）", "home_office.png"),
+    ("jinshui", "金水区管理工作台", "赵丽（区县管理员）", "home_district_admin.png"),
+    ("kaosheng", "我的考试", "张伟（考生）", "home_examinee.png"),
 ]
 
 
 @pytest.mark.parametrize(("username", "heading", "whoami", "shot"), ROLES, ids=[r[0] for r in ROLES])
-def test_each_role_lands_on_its_home_and_logs_out(page, live_server, login, screenshot, username, heading, whoami,
-                                                   shot):
+def test_each_role_lands_on_its_home_and_logs_out(
+    page, live_server, login, screenshot, username, heading, whoami, shot
+):
     login(username)
 
     expect(page).to_have_url(f"{live_server}/")

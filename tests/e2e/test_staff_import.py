@@ -42,15 +42,17 @@ def find_user(app, username):
         return user
 
 
-def test_bad_row_blocks_whole_file_then_corrected_file_imports(page, login, screenshot, e2e_app, new_context,
-                                                                tmp_path):
+def test_bad_row_blocks_whole_file_then_corrected_file_imports(page, login, screenshot, e2e_app, new_context, tmp_path):
     login("admin")
     expect(page.get_by_role("heading", level=1)).to_have_text("考试管理工作台")
 
-    bad = write_csv(tmp_path / "staff_bad.csv", [
-        ["李娜", "e2e_lina", HONGZHUANLU, "考生", "13800000001"],
-        ["王芳", "e2e_wangfang", "999999", "考生", ""],
-    ])
+    bad = write_csv(
+        tmp_path / "staff_bad.csv",
+        [
+            ["李娜", "e2e_lina", HONGZHUANLU, "考生", "13800000001"],
+            ["王芳", "e2e_wangfang", "999999", "考生", ""],
+        ],
+    )
     upload(page, bad)
 
     problems = page.get_by_test_id("problems")
@@ -63,10 +65,13 @@ def test_bad_row_blocks_whole_file_then_corrected_file_imports(page, login, scre
     screenshot("import_problems.png")
     assert find_user(e2e_app, "e2e_lina") is None, "a file with a bad row must import nothing"
 
-    good = write_csv(tmp_path / "staff_good.csv", [
-        ["李娜", "e2e_lina", HONGZHUANLU, "考生", "13800000001"],
-        ["王芳", "e2e_wangfang", HONGZHUANLU, "考生", ""],
-    ])
+    good = write_csv(
+        tmp_path / "staff_good.csv",
+        [
+            ["李娜", "e2e_lina", HONGZHUANLU, "考生", "13800000001"],
+            ["王芳", "e2e_wangfang", HONGZHUANLU, "考生", ""],
+        ],
+    )
     upload(page, good)
 
     expect(page).to_have_url(re.compile(r"/staff/import/[^/]+$"))
