@@ -46,5 +46,9 @@ migrate-check: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
+## bench: the benchmarks under benchmarks/ (figures go in docs/benchmarks.md)
+bench: install-dev
+	$(BIN)/python benchmarks/bench_bank.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

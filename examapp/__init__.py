@@ -10,16 +10,17 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import access
-from .clock import SystemClock
-from .config import build_config
-from .extensions import csrf, db, login_manager, migrate
-from .request_context import client_address
 
 # Models are imported so that Alembic and relationships see every table.
 from .audit import models as _audit_models  # noqa: F401
 from .auth import models as _auth_models  # noqa: F401
+from .bank import models as _bank_models  # noqa: F401
+from .clock import SystemClock
+from .config import build_config
+from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
 from .org import models as _org_models  # noqa: F401
+from .request_context import client_address
 
 
 def create_app(config=None):
@@ -27,8 +28,9 @@ def create_app(config=None):
     app.config.update(build_config(app.instance_path, config))
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     if app.config["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
-                                x_proto=app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
     logging.basicConfig(level=logging.INFO)
     register_extensions(app)
     register_blueprints(app)
@@ -90,11 +92,12 @@ def _configure_sqlite(engine, busy_timeout_ms):
 def register_blueprints(app):
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .bank.views import bp as bank_bp
     from .core.views import bp as core_bp
     from .org.views import bp as org_bp
     from .staff.views import bp as staff_bp
 
-    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp):
+    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp):
         app.register_blueprint(bp)
 
 
@@ -146,9 +149,9 @@ def register_template_helpers(app):
 
 
 def register_errorhandlers(app):
-    from .core.errors import handle_http_error
-
     from werkzeug.exceptions import HTTPException
+
+    from .core.errors import handle_http_error
 
     app.register_error_handler(HTTPException, handle_http_error)
 

@@ -24,6 +24,8 @@ PERMISSIONS = {
     "staff.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
     "staff.edit": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
     "audit.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    #: the question bank holds the answer key: exam admins only
+    "bank.manage": {Role.EXAM_ADMIN},
 }
 
 #: endpoints a user who must change the password may still reach

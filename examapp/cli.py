@@ -1,6 +1,9 @@
 """Command-line tools: ``flask demo load``, ``flask users ...``."""
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -16,7 +19,8 @@ users_cli = AppGroup("users", help="账号管理")
 
 @demo_cli.command("load")
 def demo_load():
-    """Load the demo units and accounts if the database is empty."""
+    """Load the demo units and accounts, and the question bank, if the database is empty."""
+    from .bank.cli import load_command
     from .demo import has_data, load_demo
 
     if has_data():
@@ -24,6 +28,10 @@ def demo_load():
         return
     accounts = load_demo()
     db.session.commit()
+    bank_dir = Path(current_app.root_path).parent / "question_bank"
+    if bank_dir.is_dir():
+        click.echo("加载题库 question_bank/：")
+        click.get_current_context().invoke(load_command, directory=bank_dir, dry_run=False)
     click.echo("已加载演示数据。演示账号（密码只显示这一次，请记下）：")
     for username, role, password in accounts:
         click.echo(f"  {role:<10} 用户名 {username:<10} 密码 {password}")
@@ -71,12 +79,22 @@ def users_set_password(username, password, must_change):
     user.set_password(password)
     user.must_change_password = must_change
     user.end_other_sessions()
-    record_change(None, "user.password_reset", "user", user.id, label=f"{user.username} {user.name}",
-                  reason="命令行设置密码", district_id=district_id_of_user(user))
+    record_change(
+        None,
+        "user.password_reset",
+        "user",
+        user.id,
+        label=f"{user.username} {user.name}",
+        reason="命令行设置密码",
+        district_id=district_id_of_user(user),
+    )
     db.session.commit()
     click.echo(f"已设置 {user.username} 的密码")
 
 
 def register(app):
+    from .bank.cli import bank_cli
+
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(bank_cli)

@@ -52,9 +52,7 @@ def build_config(instance_path, overrides=None):
     settings = {
         "EXAMAPP_ENV": "production" if production else "development",
         "SECRET_KEY": overrides.get("SECRET_KEY") or load_secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            os.environ.get("DATABASE_URL", default_db)
-        ),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
             "pool_size": int(os.environ.get("DB_POOL_SIZE", "5")),

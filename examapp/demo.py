@@ -37,10 +37,15 @@ def load_demo(passwords=None, examinees_per_community=2):
         for i, (street_name, kind, community_names) in enumerate(streets, start=1):
             street = create_unit(None, code=f"{code}{i:02d}", name=street_name, kind=kind, parent=district)
             for j, community_name in enumerate(community_names, start=1):
-                communities.append(create_unit(
-                    None, code=f"{street.code}{j:03d}", name=community_name,
-                    kind=UnitKind.COMMUNITY, parent=street,
-                ))
+                communities.append(
+                    create_unit(
+                        None,
+                        code=f"{street.code}{j:03d}",
+                        name=community_name,
+                        kind=UnitKind.COMMUNITY,
+                        parent=street,
+                    )
+                )
     accounts = []
     for username, name, role, unit_code in DEMO_ACCOUNTS:
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
@@ -52,7 +57,10 @@ def load_demo(passwords=None, examinees_per_community=2):
         for _ in range(examinees_per_community):
             person = SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
             user, _password = create_user(
-                None, username=f"ks{community.code}{n % 100:02d}", name=person, role=Role.EXAMINEE,
+                None,
+                username=f"ks{community.code}{n % 100:02d}",
+                name=person,
+                role=Role.EXAMINEE,
                 unit=community,
             )
             n += 1

@@ -8,6 +8,4 @@ from .db_types import UTCDateTime
 
 class TimestampMixin:
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[object] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -145,13 +145,21 @@ def read_table(filename, data, columns, *, max_bytes, max_rows):
         if kind == "xlsx":
             _check_xlsx_container(data)
             frame = pd.read_excel(
-                io.BytesIO(data), engine="openpyxl", dtype=str, keep_default_na=False, header=None,
+                io.BytesIO(data),
+                engine="openpyxl",
+                dtype=str,
+                keep_default_na=False,
+                header=None,
                 nrows=max_rows + 2,
             )
         else:
             text = _decode_csv(data)
             frame = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, header=None, nrows=max_rows + 2,
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                header=None,
+                nrows=max_rows + 2,
                 skip_blank_lines=False,
             )
     except SpreadsheetError:

@@ -74,7 +74,11 @@ class Factory:
         if unit not in db.session:
             unit = db.session.merge(unit, load=False)
         user, _ = create_user(
-            None, username=username or f"user{n}", name=name or f"测试人员{n}", role=role, unit=unit,
+            None,
+            username=username or f"user{n}",
+            name=name or f"测试人员{n}",
+            role=role,
+            unit=unit,
         )
         user.password_hash = password_hash(password or TEST_PASSWORD)
         user.must_change_password = must_change

@@ -73,15 +73,28 @@ def test_demo_passwords_printed_are_the_real_ones(app, runner):
 
 
 def test_users_create_and_set_password(app, runner, world):
-    result = runner.invoke(args=[
-        "users", "create", "boss", "--name", "主任", "--role", "office", "--unit", "410100",
-        "--password", "Str0ngPass", ])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "boss",
+            "--name",
+            "主任",
+            "--role",
+            "office",
+            "--unit",
+            "410100",
+            "--password",
+            "Str0ngPass",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert login(app.test_client(), "boss", "Str0ngPass").status_code == 302
     weak = runner.invoke(args=["users", "set-password", "boss", "--password", "weak"])
     assert weak.exit_code != 0 and "至少需要 8 位" in weak.output
-    bad_unit = runner.invoke(args=[
-        "users", "create", "x1y", "--name", "n", "--role", "office", "--unit", "NOPE", "--password", "Str0ngPass"])
+    bad_unit = runner.invoke(
+        args=["users", "create", "x1y", "--name", "n", "--role", "office", "--unit", "NOPE", "--password", "Str0ngPass"]
+    )
     assert bad_unit.exit_code != 0 and "不存在" in bad_unit.output
     ok = runner.invoke(args=["users", "set-password", "boss", "--password", "An0therPass"])
     assert ok.exit_code == 0

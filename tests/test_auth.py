@@ -129,7 +129,8 @@ def test_imported_account_must_change_password_first(app, client, make, world):
     assert client.get("/").headers["Location"] == "/account/password"
     assert client.get("/units/").status_code == 302
     response = post(
-        client, "/account/password",
+        client,
+        "/account/password",
         {"current_password": TEST_PASSWORD, "new_password": "MyOwnPass9", "confirm": "MyOwnPass9"},
         page="/account/password",
     )
@@ -146,8 +147,10 @@ def test_imported_account_must_change_password_first(app, client, make, world):
 def test_password_rules(client, world, new, message):
     login(client, "kaosheng")
     response = post(
-        client, "/account/password",
-        {"current_password": TEST_PASSWORD, "new_password": new, "confirm": new}, page="/account/password",
+        client,
+        "/account/password",
+        {"current_password": TEST_PASSWORD, "new_password": new, "confirm": new},
+        page="/account/password",
     )
     if message:
         assert response.status_code == 400
@@ -159,7 +162,8 @@ def test_password_rules(client, world, new, message):
 def test_wrong_current_password_is_refused(client, world):
     login(client, "kaosheng")
     response = post(
-        client, "/account/password",
+        client,
+        "/account/password",
         {"current_password": "wrong-one-1", "new_password": "MyOwnPass9", "confirm": "MyOwnPass9"},
         page="/account/password",
     )
@@ -172,7 +176,8 @@ def test_changing_password_ends_other_sessions(app, world):
     login(first, "kaosheng")
     login(second, "kaosheng")
     response = post(
-        first, "/account/password",
+        first,
+        "/account/password",
         {"current_password": TEST_PASSWORD, "new_password": "MyOwnPass9", "confirm": "MyOwnPass9"},
         page="/account/password",
     )

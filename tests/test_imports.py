@@ -29,8 +29,6 @@ ISSUED_PASSWORD = re.compile(r'data-testid="issued-password">([^<]+)</td>')
 WORLD_USERNAMES = {"admin", "office", "jinshui", "erqi", "kaosheng", "kaosheng2"}
 
 
-
-
 # --- helpers -----------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from examapp import access
 from examapp.extensions import db
 from examapp.imports.services import stage_rows
 
+from .bank_factories import matrix_url_params as bank_matrix_url_params
 from .conftest import csrf_token, login
 
 ANON = "anonymous"
@@ -42,6 +43,23 @@ EXPECTED = {
     "staff.import_template": ("GET", ADMINS),
     "staff.export": ("GET", VIEWERS),
     "audit.index": ("GET", VIEWERS),
+    # the question bank holds the answer key: exam admins only
+    "bank.index": ("GET", {"exam_admin"}),
+    "bank.bulk_status": ("POST", {"exam_admin"}),
+    "bank.create": ("GET", {"exam_admin"}),
+    "bank.detail": ("GET", {"exam_admin"}),
+    "bank.edit": ("GET", {"exam_admin"}),
+    "bank.set_status": ("POST", {"exam_admin"}),
+    "bank.history": ("GET", {"exam_admin"}),
+    "bank.overview": ("GET", {"exam_admin"}),
+    "bank.categories": ("GET", {"exam_admin"}),
+    "bank.category_create": ("GET", {"exam_admin"}),
+    "bank.category_edit": ("GET", {"exam_admin"}),
+    "bank.category_delete": ("POST", {"exam_admin"}),
+    "bank.import_questions": ("GET", {"exam_admin"}),
+    "bank.import_preview": ("GET", {"exam_admin"}),
+    "bank.import_template": ("GET", {"exam_admin"}),
+    "bank.export": ("GET", {"exam_admin"}),
 }
 
 
@@ -57,6 +75,8 @@ def url_params(endpoint, world, user):
         params["token"] = stage_rows(db.session.merge(user), kind, "t.csv", []).token if user else "missing"
     if endpoint.endswith(("export", "import_template")):
         params["fmt"] = "xlsx"
+    if endpoint.startswith("bank."):
+        params.update(bank_matrix_url_params(endpoint, user))
     return params
 
 
@@ -140,15 +160,15 @@ def jinshui(app, world):
 )
 def test_district_admin_cannot_reach_another_district_by_id(jinshui, world, path):
     url = path.format(
-        unit_b=world.communities["b"].id, user_b=world.accounts["examinee_b"].id,
-        admin=world.accounts["exam_admin"].id, city=world.city.id,
+        unit_b=world.communities["b"].id,
+        user_b=world.accounts["examinee_b"].id,
+        admin=world.accounts["exam_admin"].id,
+        city=world.city.id,
     )
     assert jinshui.get(url).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "path", ["/units/{unit_b}/status", "/staff/{user_b}/status", "/staff/{user_b}/reset-password"]
-)
+@pytest.mark.parametrize("path", ["/units/{unit_b}/status", "/staff/{user_b}/status", "/staff/{user_b}/reset-password"])
 def test_district_admin_cannot_write_into_another_district(app, jinshui, world, path):
     from examapp.auth.models import User
 

@@ -19,8 +19,6 @@ EXPECTED = [
 ]
 
 
-
-
 def read(filename, data, max_bytes=1024 * 1024, max_rows=100, columns=None):
     return read_table(filename, data, columns or COLUMNS, max_bytes=max_bytes, max_rows=max_rows)
 

@@ -19,10 +19,18 @@ def count_users(app):
 
 def test_create_account_shows_initial_password_once(app, client, world):
     login(client, "jinshui")
-    response = post(client, "/staff/new", {
-        "username": "LiNa01", "name": "李娜", "role": "examinee", "unit_id": world.communities["a"].id,
-        "phone": "13800001111",
-    }, page="/staff/new")
+    response = post(
+        client,
+        "/staff/new",
+        {
+            "username": "LiNa01",
+            "name": "李娜",
+            "role": "examinee",
+            "unit_id": world.communities["a"].id,
+            "phone": "13800001111",
+        },
+        page="/staff/new",
+    )
     assert response.status_code == 200
     password = re.search(r'data-testid="issued-password">([^<]+)<', response.get_data(as_text=True)).group(1)
     with app.app_context():
@@ -50,10 +58,18 @@ def test_bad_account_form_writes_nothing(app, client, world, actor, data, messag
     login(client, actor)
     unit = {"a": world.communities["a"], "b": world.communities["b"], "district": world.districts["a"]}[data["unit"]]
     before = count_users(app)
-    response = post(client, "/staff/new", {
-        "username": data["username"], "name": "王强", "role": data["role"], "unit_id": unit.id,
-        "phone": data.get("phone", ""),
-    }, page="/staff/new")
+    response = post(
+        client,
+        "/staff/new",
+        {
+            "username": data["username"],
+            "name": "王强",
+            "role": data["role"],
+            "unit_id": unit.id,
+            "phone": data.get("phone", ""),
+        },
+        page="/staff/new",
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert count_users(app) == before
@@ -69,10 +85,19 @@ def test_district_admin_cannot_edit_another_admin_of_their_district(app, client,
 def test_edit_records_before_and_after(app, client, world):
     login(client, "admin")
     user_id = world.accounts["examinee"].id
-    response = post(client, f"/staff/{user_id}/edit", {
-        "username": "kaosheng", "name": "张伟", "role": "examinee", "unit_id": world.communities["b"].id,
-        "phone": "", "reason": "调动",
-    }, page=f"/staff/{user_id}/edit")
+    response = post(
+        client,
+        f"/staff/{user_id}/edit",
+        {
+            "username": "kaosheng",
+            "name": "张伟",
+            "role": "examinee",
+            "unit_id": world.communities["b"].id,
+            "phone": "",
+            "reason": "调动",
+        },
+        page=f"/staff/{user_id}/edit",
+    )
     assert response.status_code == 302
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).filter_by(action="user.update"))

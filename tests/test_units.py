@@ -24,9 +24,17 @@ def get(app, model, id_):
 
 def test_create_unit_page(app, client, world):
     login(client, "admin")
-    response = post(client, "/units/new", {
-        "code": "41010502", "name": "花园路街道", "kind": "street", "parent_id": world.districts["a"].id,
-    }, page="/units/new")
+    response = post(
+        client,
+        "/units/new",
+        {
+            "code": "41010502",
+            "name": "花园路街道",
+            "kind": "street",
+            "parent_id": world.districts["a"].id,
+        },
+        page="/units/new",
+    )
     assert response.status_code == 302
     with app.app_context():
         unit = db.session.scalar(select(Unit).filter_by(code="41010502"))
@@ -59,9 +67,17 @@ def test_bad_unit_form_rerenders_with_the_error_and_writes_nothing(app, client, 
 def test_unit_cannot_move_under_its_own_descendant(app, client, world):
     login(client, "admin")
     street = world.streets["a"]
-    response = post(client, f"/units/{world.districts['a'].id}/edit", {
-        "code": "410105", "name": "金水区", "parent_id": street.id, "kind": "district",
-    }, page=f"/units/{world.districts['a'].id}/edit")
+    response = post(
+        client,
+        f"/units/{world.districts['a'].id}/edit",
+        {
+            "code": "410105",
+            "name": "金水区",
+            "parent_id": street.id,
+            "kind": "district",
+        },
+        page=f"/units/{world.districts['a'].id}/edit",
+    )
     assert response.status_code == 400
     assert get(app, Unit, world.districts["a"].id).parent_id == world.city.id
 
@@ -106,7 +122,9 @@ def test_deactivate_refuses_while_children_or_staff_are_active(app, ctx, world):
 def test_deactivate_and_reactivate_with_reason(app, client, world, make):
     empty = make.unit(UnitKind.COMMUNITY, world.streets["a"], code="EMPTY1", name="待撤并社区")
     login(client, "jinshui")
-    response = post(client, f"/units/{empty.id}/status", {"active": "0", "reason": "社区撤并"}, page=f"/units/{empty.id}")
+    response = post(
+        client, f"/units/{empty.id}/status", {"active": "0", "reason": "社区撤并"}, page=f"/units/{empty.id}"
+    )
     assert response.status_code == 302
     assert get(app, Unit, empty.id).is_active is False
     response = post(client, f"/units/{empty.id}/status", {"active": "1", "reason": ""}, page=f"/units/{empty.id}")

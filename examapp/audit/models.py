@@ -10,9 +10,7 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[object] = mapped_column(
-        UTCDateTime, default=utcnow, nullable=False, index=True
-    )
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: the actor's username when the entry was written (kept if the account changes)
     actor_username: Mapped[str] = mapped_column(String(64), nullable=False)

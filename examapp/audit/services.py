@@ -4,8 +4,16 @@ from .models import AuditEntry
 
 
 def record_change(
-    actor, action, object_type, object_id, *, label="", before=None, after=None,
-    reason=None, district_id=None,
+    actor,
+    action,
+    object_type,
+    object_id,
+    *,
+    label="",
+    before=None,
+    after=None,
+    reason=None,
+    district_id=None,
 ):
     """Add an audit entry for a change (flushed with the change, never committed here)."""
     if before is not None and after is not None:

@@ -10,7 +10,8 @@ class LoginForm(BaseForm):
         "用户名", validators=[DataRequired("请输入用户名"), Length(max=64)], render_kw={"autocomplete": "username"}
     )
     password = PasswordField(
-        "密码", validators=[DataRequired("请输入密码"), Length(max=128)],
+        "密码",
+        validators=[DataRequired("请输入密码"), Length(max=128)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()

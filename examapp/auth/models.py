@@ -40,11 +40,7 @@ GENERATED_PASSWORD_METHOD = "pbkdf2:sha256:5000"  # noqa: S105 - a hash method n
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('examinee', 'district_admin', 'exam_admin', 'office')", name="role"
-        ),
-    )
+    __table_args__ = (CheckConstraint("role IN ('examinee', 'district_admin', 'exam_admin', 'office')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: login name, stored lower-case

@@ -94,7 +94,11 @@ def change_own_password(user, current_password, new_password):
     user.end_other_sessions()
     db.session.flush()
     record_change(
-        user, "user.password_change", "user", user.id, label=f"{user.username} {user.name}",
+        user,
+        "user.password_change",
+        "user",
+        user.id,
+        label=f"{user.username} {user.name}",
         district_id=_district_id(user),
     )
     return user

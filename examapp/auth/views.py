@@ -18,8 +18,14 @@ def safe_next(target):
         return url_for("core.home")
     target = target.strip()
     parts = urlsplit(target)
-    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target or any(ord(c) < 32 for c in target)):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return url_for("core.home")
     return target
 
@@ -68,8 +74,9 @@ def change_password():
     form = ChangePasswordForm(username=current_user.username)
     if form.validate_on_submit():
         try:
-            user = change_own_password(current_user._get_current_object(),
-                                       form.current_password.data, form.new_password.data)
+            user = change_own_password(
+                current_user._get_current_object(), form.current_password.data, form.new_password.data
+            )
         except DomainError as exc:
             db.session.rollback()
             getattr(form, exc.field or "new_password").errors.append(exc.message)

@@ -76,10 +76,21 @@ JUDGE_TRUE = "T"
 JUDGE_FALSE = "F"
 JUDGE_LABELS = {JUDGE_TRUE: "对", JUDGE_FALSE: "错"}
 _JUDGE_WORDS = {
-    "对": JUDGE_TRUE, "正确": JUDGE_TRUE, "√": JUDGE_TRUE, "✓": JUDGE_TRUE, "✔": JUDGE_TRUE,
-    "T": JUDGE_TRUE, "TRUE": JUDGE_TRUE,
-    "错": JUDGE_FALSE, "错误": JUDGE_FALSE, "×": JUDGE_FALSE, "✗": JUDGE_FALSE, "✘": JUDGE_FALSE,
-    "X": JUDGE_FALSE, "F": JUDGE_FALSE, "FALSE": JUDGE_FALSE,
+    "对": JUDGE_TRUE,
+    "正确": JUDGE_TRUE,
+    "√": JUDGE_TRUE,
+    "✓": JUDGE_TRUE,
+    "✔": JUDGE_TRUE,
+    "T": JUDGE_TRUE,
+    "TRUE": JUDGE_TRUE,
+    "错": JUDGE_FALSE,
+    "错误": JUDGE_FALSE,
+    "×": JUDGE_FALSE,
+    "✗": JUDGE_FALSE,
+    "✘": JUDGE_FALSE,
+    "X": JUDGE_FALSE,
+    "F": JUDGE_FALSE,
+    "FALSE": JUDGE_FALSE,
 }
 
 
@@ -134,7 +145,7 @@ def split_stem(stem):
 
 
 def judge_value(text):
-    """"T" or "F" for any accepted spelling of 对/错, or None."""
+    """ "T" or "F" for any accepted spelling of 对/错, or None."""
     if isinstance(text, bool):
         return JUDGE_TRUE if text else JUDGE_FALSE
     if not isinstance(text, str):
@@ -187,7 +198,7 @@ def letters_problem(qtype, letters, option_count):
     """Why a set of answer letters does not fit the question, or None."""
     if not letters:
         return "请选择正确答案"
-    limit = LETTERS[: option_count] if option_count else LETTERS
+    limit = LETTERS[:option_count] if option_count else LETTERS
     outside = sorted(c for c in set(letters) if c not in limit)
     if outside:
         if option_count:
@@ -244,8 +255,12 @@ def collect_options(cells):
                 ended_at = index
             continue
         if ended_at is not None:
-            problems.append((index, f"选项{LETTERS[ended_at]}是空的，空单元格表示选项到此结束，"
-                                    f"其后的选项{LETTERS[index]}不能有内容"))
+            problems.append(
+                (
+                    index,
+                    f"选项{LETTERS[ended_at]}是空的，空单元格表示选项到此结束，其后的选项{LETTERS[index]}不能有内容",
+                )
+            )
             continue
         options.append(cell)
     return options, problems

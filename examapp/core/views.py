@@ -36,8 +36,7 @@ def home():
         Role.DISTRICT_ADMIN: "core/home_district_admin.html",
         Role.OFFICE: "core/home_office.html",
     }[user.role]
-    return render_template(template, unit_counts=unit_counts, staff_counts=staff_counts,
-                           recent=recent, scope=scope)
+    return render_template(template, unit_counts=unit_counts, staff_counts=staff_counts, recent=recent, scope=scope)
 
 
 @bp.get("/healthz")

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..downloads import send_table
 from ..errors import NotFound
 from ..extensions import db
-from ..spreadsheets import SpreadsheetError, mimetype_for, read_table, write_table
+from ..spreadsheets import SpreadsheetError, read_table
 from .forms import ConfirmForm, UploadForm
 from .services import get_staged, mark_applied, stage_rows
 
@@ -27,9 +28,9 @@ class ImportFlow:
     template_endpoint: str
     back_endpoint: str
 
-    def template_file(self, fmt):
-        data = write_table(list(self.columns), self.example_rows, fmt)
-        return data, mimetype_for(fmt), f"{self.kind}_template.{fmt}"
+    def template_response(self, fmt):
+        """The import template (headers and example rows) as a download."""
+        return send_table(self.columns, self.example_rows, fmt, f"{self.kind}_template")
 
     def upload(self):
         """GET shows the form; POST parses, validates and stages, or lists the problems."""
@@ -41,7 +42,9 @@ class ImportFlow:
             data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
             try:
                 rows = read_table(
-                    upload.filename, data, self.columns,
+                    upload.filename,
+                    data,
+                    self.columns,
                     max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
                     max_rows=current_app.config["UPLOAD_MAX_ROWS"],
                 )
@@ -77,5 +80,10 @@ class ImportFlow:
             return on_applied(result, batch)
         status = 422 if problems else 200
         return render_template(
-            "imports/preview.html", flow=self, form=form, batch=batch, plan=plan, problems=problems,
+            "imports/preview.html",
+            flow=self,
+            form=form,
+            batch=batch,
+            plan=plan,
+            problems=problems,
         ), status

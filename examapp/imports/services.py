@@ -17,8 +17,11 @@ BATCH_LIFETIME = timedelta(hours=12)
 def stage_rows(actor, kind, filename, rows):
     db.session.execute(delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_LIFETIME))
     batch = ImportBatch(
-        token=secrets.token_urlsafe(24), kind=kind, filename=(filename or "")[:255],
-        created_by_id=actor.id, rows=rows,
+        token=secrets.token_urlsafe(24),
+        kind=kind,
+        filename=(filename or "")[:255],
+        created_by_id=actor.id,
+        rows=rows,
     )
     db.session.add(batch)
     db.session.flush()
@@ -29,7 +32,8 @@ def get_staged(actor, kind, token):
     """The actor's own pending batch of this kind; NotFound otherwise."""
     batch = db.session.scalar(
         select(ImportBatch).where(
-            ImportBatch.token == token, ImportBatch.kind == kind,
+            ImportBatch.token == token,
+            ImportBatch.kind == kind,
             ImportBatch.created_by_id == actor.id,
         )
     )

@@ -41,11 +41,7 @@ class UnitKind:
 
 class Unit(TimestampMixin, db.Model):
     __tablename__ = "units"
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('city', 'district', 'street', 'township', 'community')", name="kind"
-        ),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('city', 'district', 'street', 'township', 'community')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)

@@ -61,13 +61,19 @@ def validate_placement(kind, parent):
         raise DomainError(f"上级单位“{parent.name}”已停用", field="parent")
 
 
-def create_unit(actor, *, code, name, kind, parent):
-    code = code.strip()
-    name = name.strip()
+def _clean_code_and_name(code, name):
+    code, name = (code or "").strip(), (name or "").strip()
     if not CODE_PATTERN.match(code):
         raise DomainError("单位编码只能由 2 到 32 位字母、数字、下划线或连字符组成", field="code")
     if not name:
         raise DomainError("请填写单位名称", field="name")
+    if len(name) > 100:
+        raise DomainError("单位名称不能超过 100 个字", field="name")
+    return code, name
+
+
+def create_unit(actor, *, code, name, kind, parent):
+    code, name = _clean_code_and_name(code, name)
     if kind not in UnitKind.ALL:
         raise DomainError("单位类型无效", field="kind")
     if actor is not None and not access.may_place_unit(actor, kind, parent):
@@ -82,8 +88,13 @@ def create_unit(actor, *, code, name, kind, parent):
     unit.path = (parent.path if parent else "/") + f"{unit.id}/"
     db.session.flush()
     record_change(
-        actor, "unit.create", "unit", unit.id, label=f"{unit.code} {unit.name}",
-        after=unit_snapshot(unit), district_id=district_id_of(unit),
+        actor,
+        "unit.create",
+        "unit",
+        unit.id,
+        label=f"{unit.code} {unit.name}",
+        after=unit_snapshot(unit),
+        district_id=district_id_of(unit),
     )
     return unit
 
@@ -91,12 +102,7 @@ def create_unit(actor, *, code, name, kind, parent):
 def update_unit(actor, unit, *, code, name, parent, reason=None):
     """Rename, recode or move a unit (its kind never changes)."""
     before = unit_snapshot(unit)
-    code = code.strip()
-    name = name.strip()
-    if not CODE_PATTERN.match(code):
-        raise DomainError("单位编码只能由 2 到 32 位字母、数字、下划线或连字符组成", field="code")
-    if not name:
-        raise DomainError("请填写单位名称", field="name")
+    code, name = _clean_code_and_name(code, name)
     if code != unit.code and get_unit_by_code(code) is not None:
         raise DomainError(f"单位编码“{code}”已存在", field="code")
     if parent is not None and parent.is_within(unit):
@@ -110,16 +116,21 @@ def update_unit(actor, unit, *, code, name, parent, reason=None):
     unit.code, unit.name, unit.parent = code, name, parent
     new_path = (parent.path if parent else "/") + f"{unit.id}/"
     if new_path != old_path:
-        for descendant in db.session.scalars(
-            select(Unit).where(Unit.path.startswith(old_path, autoescape=True))
-        ):
-            descendant.path = new_path + descendant.path[len(old_path):]
+        for descendant in db.session.scalars(select(Unit).where(Unit.path.startswith(old_path, autoescape=True))):
+            descendant.path = new_path + descendant.path[len(old_path) :]
     db.session.flush()
     after = unit_snapshot(unit)
     if after != before:
         record_change(
-            actor, "unit.update", "unit", unit.id, label=f"{unit.code} {unit.name}",
-            before=before, after=after, reason=reason, district_id=district_id_of(unit),
+            actor,
+            "unit.update",
+            "unit",
+            unit.id,
+            label=f"{unit.code} {unit.name}",
+            before=before,
+            after=after,
+            reason=reason,
+            district_id=district_id_of(unit),
         )
     return unit
 
@@ -130,13 +141,13 @@ def set_unit_active(actor, unit, active, reason=None):
     if unit.is_active == active:
         return unit
     if not active:
-        if db.session.scalar(select(func.count()).select_from(Unit).where(
-            Unit.parent_id == unit.id, Unit.is_active.is_(True)
-        )):
+        if db.session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.parent_id == unit.id, Unit.is_active.is_(True))
+        ):
             raise DomainError("该单位还有启用中的下级单位，请先停用下级单位")
-        if db.session.scalar(select(func.count()).select_from(User).where(
-            User.unit_id == unit.id, User.is_enabled.is_(True)
-        )):
+        if db.session.scalar(
+            select(func.count()).select_from(User).where(User.unit_id == unit.id, User.is_enabled.is_(True))
+        ):
             raise DomainError("该单位还有启用中的人员账号，请先调整或停用这些账号")
     elif unit.parent is not None and not unit.parent.is_active:
         raise DomainError("上级单位已停用，请先启用上级单位")
@@ -144,8 +155,14 @@ def set_unit_active(actor, unit, active, reason=None):
     unit.is_active = active
     db.session.flush()
     record_change(
-        actor, "unit.activate" if active else "unit.deactivate", "unit", unit.id,
-        label=f"{unit.code} {unit.name}", before=before, after=unit_snapshot(unit),
-        reason=reason, district_id=district_id_of(unit),
+        actor,
+        "unit.activate" if active else "unit.deactivate",
+        "unit",
+        unit.id,
+        label=f"{unit.code} {unit.name}",
+        before=before,
+        after=unit_snapshot(unit),
+        reason=reason,
+        district_id=district_id_of(unit),
     )
     return unit

@@ -1,4 +1,4 @@
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
@@ -6,10 +6,10 @@ from wtforms.fields.choices import SelectChoice
 from .. import access
 from ..access import requires
 from ..auth.models import User
+from ..downloads import send_table
 from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
-from ..spreadsheets import mimetype_for, write_table
 from . import importing
 from .forms import UnitForm, UnitStatusForm
 from .models import Unit, UnitKind
@@ -66,15 +66,18 @@ def index():
     if not show_inactive:
         stmt = stmt.where(Unit.is_active.is_(True))
     units = db.session.scalars(stmt).all()
-    staff = dict(db.session.execute(
-        select(User.unit_id, func.count()).where(User.is_enabled.is_(True)).group_by(User.unit_id)
-    ).all())
+    staff = dict(
+        db.session.execute(
+            select(User.unit_id, func.count()).where(User.is_enabled.is_(True)).group_by(User.unit_id)
+        ).all()
+    )
     matches = None
     if q:
         like = f"%{q}%"
         found = db.session.scalars(
-            access.scope_units(select(Unit).where(or_(Unit.name.like(like), Unit.code.like(like))),
-                               current_user, Unit).order_by(Unit.path).limit(200)
+            access.scope_units(select(Unit).where(or_(Unit.name.like(like), Unit.code.like(like))), current_user, Unit)
+            .order_by(Unit.path)
+            .limit(200)
         ).all()
         matches = found
     # children by parent for the nested rendering
@@ -86,8 +89,9 @@ def index():
             children.setdefault(unit.parent_id, []).append(unit)
         else:
             roots.append(unit)
-    return render_template("org/index.html", roots=roots, children=children, staff=staff, q=q,
-                           matches=matches, show_inactive=show_inactive)
+    return render_template(
+        "org/index.html", roots=roots, children=children, staff=staff, q=q, matches=matches, show_inactive=show_inactive
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -129,11 +133,19 @@ def detail(unit_id):
     ).all()
     children = db.session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code)).all()
     subtree_staff = db.session.scalar(
-        select(func.count()).select_from(User).join(User.unit)
+        select(func.count())
+        .select_from(User)
+        .join(User.unit)
         .where(Unit.path.startswith(unit.path, autoescape=True), User.is_enabled.is_(True))
     )
-    return render_template("org/detail.html", unit=unit, people=people, children=children,
-                           subtree_staff=subtree_staff, status_form=UnitStatusForm())
+    return render_template(
+        "org/detail.html",
+        unit=unit,
+        people=people,
+        children=children,
+        subtree_staff=subtree_staff,
+        status_form=UnitStatusForm(),
+    )
 
 
 @bp.route("/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -148,8 +160,9 @@ def edit(unit_id):
     if form.validate_on_submit():
         parent = db.session.get(Unit, form.parent_id.data)
         try:
-            update_unit(current_user, unit, code=form.code.data, name=form.name.data, parent=parent,
-                        reason=form.reason.data)
+            update_unit(
+                current_user, unit, code=form.code.data, name=form.name.data, parent=parent, reason=form.reason.data
+            )
         except DomainError as exc:
             db.session.rollback()
             _field(form, exc).errors.append(exc.message)
@@ -200,21 +213,11 @@ def import_preview(token):
 @bp.get("/import/template.<fmt>")
 @requires("units.edit")
 def import_template(fmt):
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
-    data, mimetype, filename = unit_import.template_file(fmt)
-    return _download(data, mimetype, filename)
+    return unit_import.template_response(fmt)
 
 
 @bp.get("/export.<fmt>")
 @requires("units.view")
 def export(fmt):
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
     rows = importing.export_rows(current_user)
-    return _download(write_table(list(importing.COLUMNS), rows, fmt), mimetype_for(fmt), f"units.{fmt}")
-
-
-def _download(data, mimetype, filename):
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return send_table(importing.COLUMNS, rows, fmt, "units")

@@ -64,10 +64,18 @@ def check_rows(actor, rows):
         phone = raw.get("手机号", "")
         if phone and not PHONE_PATTERN.match(phone):
             problems.append(Problem("手机号格式不正确", r, "手机号"))
-        plan.append({
-            "row": r, "name": name, "username": username, "role": role, "unit_code": code,
-            "unit_name": unit.name if unit else "", "phone": phone, "ok": len(problems) == before,
-        })
+        plan.append(
+            {
+                "row": r,
+                "name": name,
+                "username": username,
+                "role": role,
+                "unit_code": code,
+                "unit_name": unit.name if unit else "",
+                "phone": phone,
+                "ok": len(problems) == before,
+            }
+        )
     return plan, problems
 
 
@@ -78,19 +86,35 @@ def apply_plan(actor, plan, filename):
     created = []
     for item in plan:
         user, password = create_user(
-            actor, username=item["username"], name=item["name"], role=item["role"],
-            unit=units[item["unit_code"]], phone=item["phone"],
+            actor,
+            username=item["username"],
+            name=item["name"],
+            role=item["role"],
+            unit=units[item["unit_code"]],
+            phone=item["phone"],
         )
         created.append((user, password))
-    record_change(actor, "user.import", "import", None, label=filename, after={"created": len(created)},
-                  district_id=actor.unit_id if actor.role == Role.DISTRICT_ADMIN else None)
+    record_change(
+        actor,
+        "user.import",
+        "import",
+        None,
+        label=filename,
+        after={"created": len(created)},
+        district_id=actor.unit_id if actor.role == Role.DISTRICT_ADMIN else None,
+    )
     return created
 
 
 def export_rows(actor, stmt):
     users = db.session.scalars(stmt).all()
     return [
-        {"姓名": u.name, "用户名": u.username, "所属单位编码": u.unit.code,
-         "角色": Role.LABELS[u.role], "手机号": u.phone or ""}
+        {
+            "姓名": u.name,
+            "用户名": u.username,
+            "所属单位编码": u.unit.code,
+            "角色": Role.LABELS[u.role],
+            "手机号": u.phone or "",
+        }
         for u in users
     ]

@@ -91,15 +91,24 @@ def create_user(actor, *, username, name, role, unit, phone=None, password=None)
     _check_assignment(actor, role, unit)
     initial = password or generate_password()
     user = User(
-        username=username, name=name, role=role, unit=unit, phone=_clean_phone(phone),
+        username=username,
+        name=name,
+        role=role,
+        unit=unit,
+        phone=_clean_phone(phone),
         must_change_password=password is None,
     )
     user.set_password(initial, generated=password is None)
     db.session.add(user)
     db.session.flush()
     record_change(
-        actor, "user.create", "user", user.id, label=f"{user.username} {user.name}",
-        after=user_snapshot(user), district_id=district_id_of_user(user),
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        label=f"{user.username} {user.name}",
+        after=user_snapshot(user),
+        district_id=district_id_of_user(user),
     )
     return user, initial
 
@@ -121,8 +130,14 @@ def update_user(actor, user, *, name, role, unit, phone, reason=None):
         if before["role"] != after["role"]:
             user.end_other_sessions()  # a changed role must not linger in open sessions
         record_change(
-            actor, "user.update", "user", user.id, label=f"{user.username} {user.name}",
-            before=before, after=after, reason=reason,
+            actor,
+            "user.update",
+            "user",
+            user.id,
+            label=f"{user.username} {user.name}",
+            before=before,
+            after=after,
+            reason=reason,
             district_id=district_id_of_user(user) or old_district,
         )
     return user
@@ -141,9 +156,15 @@ def set_user_enabled(actor, user, enabled, reason=None):
         user.end_other_sessions()
     db.session.flush()
     record_change(
-        actor, "user.enable" if enabled else "user.disable", "user", user.id,
-        label=f"{user.username} {user.name}", before=before, after=user_snapshot(user),
-        reason=reason, district_id=district_id_of_user(user),
+        actor,
+        "user.enable" if enabled else "user.disable",
+        "user",
+        user.id,
+        label=f"{user.username} {user.name}",
+        before=before,
+        after=user_snapshot(user),
+        reason=reason,
+        district_id=district_id_of_user(user),
     )
     return user
 
@@ -157,7 +178,12 @@ def reset_password(actor, user, reason=None):
     user.end_other_sessions()
     db.session.flush()
     record_change(
-        actor, "user.password_reset", "user", user.id, label=f"{user.username} {user.name}",
-        reason=reason, district_id=district_id_of_user(user),
+        actor,
+        "user.password_reset",
+        "user",
+        user.id,
+        label=f"{user.username} {user.name}",
+        reason=reason,
+        district_id=district_id_of_user(user),
     )
     return temporary

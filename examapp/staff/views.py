@@ -1,4 +1,4 @@
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -7,11 +7,11 @@ from wtforms.fields.choices import SelectChoice
 from .. import access
 from ..access import requires
 from ..auth.models import Role, User
+from ..downloads import send_table
 from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..org.models import Unit
-from ..spreadsheets import mimetype_for, write_table
 from . import importing
 from .forms import ReasonForm, StaffForm
 from .services import create_user, reset_password, set_user_enabled, update_user
@@ -26,8 +26,13 @@ staff_import = ImportFlow(
     check_rows=importing.check_rows,
     apply_plan=importing.apply_plan,
     example_rows=[
-        {"姓名": "张伟", "用户名": "zhangwei01", "所属单位编码": "410105001001", "角色": "考生",
-         "手机号": "13800000000"},
+        {
+            "姓名": "张伟",
+            "用户名": "zhangwei01",
+            "所属单位编码": "410105001001",
+            "角色": "考生",
+            "手机号": "13800000000",
+        },
     ],
     preview_columns=[("姓名", "name"), ("用户名", "username"), ("所属单位", "unit_name")],
     upload_endpoint="staff.import_staff",
@@ -79,8 +84,9 @@ def _filtered_statement():
 def index():
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(_filtered_statement(), page=page, per_page=PER_PAGE, error_out=False)
-    return render_template("staff/index.html", pagination=pagination, units=_unit_choices(),
-                           roles=Role.LABELS, args=request.args)
+    return render_template(
+        "staff/index.html", pagination=pagination, units=_unit_choices(), roles=Role.LABELS, args=request.args
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -92,15 +98,20 @@ def create():
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         try:
-            user, password = create_user(current_user, username=form.username.data, name=form.name.data,
-                                         role=form.role.data, unit=unit, phone=form.phone.data)
+            user, password = create_user(
+                current_user,
+                username=form.username.data,
+                name=form.name.data,
+                role=form.role.data,
+                unit=unit,
+                phone=form.phone.data,
+            )
         except DomainError as exc:
             db.session.rollback()
             _field(form, exc).errors.append(exc.message)
         else:
             db.session.commit()
-            return render_template("staff/password_issued.html", issued=[(user, password)],
-                                   title="账号已创建")
+            return render_template("staff/password_issued.html", issued=[(user, password)], title="账号已创建")
     status = 400 if request.method == "POST" else 200
     return render_template("staff/form.html", form=form, person=None), status
 
@@ -130,8 +141,15 @@ def edit(user_id):
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         try:
-            update_user(current_user, person, name=form.name.data, role=form.role.data, unit=unit,
-                        phone=form.phone.data, reason=form.reason.data)
+            update_user(
+                current_user,
+                person,
+                name=form.name.data,
+                role=form.role.data,
+                unit=unit,
+                phone=form.phone.data,
+                reason=form.reason.data,
+            )
         except DomainError as exc:
             db.session.rollback()
             _field(form, exc).errors.append(exc.message)
@@ -186,8 +204,9 @@ def import_staff():
 @requires("staff.edit")
 def import_preview(token):
     def done(created, batch):
-        return render_template("staff/password_issued.html", issued=created,
-                               title=f"导入完成：新建 {len(created)} 个账号")
+        return render_template(
+            "staff/password_issued.html", issued=created, title=f"导入完成：新建 {len(created)} 个账号"
+        )
 
     return staff_import.preview(token, done)
 
@@ -195,21 +214,11 @@ def import_preview(token):
 @bp.get("/import/template.<fmt>")
 @requires("staff.edit")
 def import_template(fmt):
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
-    data, mimetype, filename = staff_import.template_file(fmt)
-    return _download(data, mimetype, filename)
+    return staff_import.template_response(fmt)
 
 
 @bp.get("/export.<fmt>")
 @requires("staff.view")
 def export(fmt):
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
     rows = importing.export_rows(current_user, _filtered_statement())
-    return _download(write_table(list(importing.COLUMNS), rows, fmt), mimetype_for(fmt), f"staff.{fmt}")
-
-
-def _download(data, mimetype, filename):
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return send_table(importing.COLUMNS, rows, fmt, "staff")

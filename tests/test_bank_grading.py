@@ -1,0 +1,176 @@
+"""Grading rules: pure functions of (question version, response) -> Decimal points."""
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from examapp.bank.grading import MultipleMode, grade, grade_response
+
+PARTIAL = MultipleMode.PARTIAL
+D = Decimal
+
+
+def single(response, answer="B", points=2):
+    return grade_response("single", answer, response, points)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("B", D(2)),
+        ("b", D(2)),
+        (" B ", D(2)),
+        ("Ｂ", D(2)),
+        (["B"], D(2)),
+        ("BB", D(2)),  # a repeated letter is still one choice
+        ("C", D(0)),
+        ("BC", D(0)),
+        ("", D(0)),
+        (None, D(0)),
+        ("  ", D(0)),
+        ([], D(0)),
+        ("1", D(0)),
+        ("B1", D(0)),
+        (3, D(0)),
+        ([1], D(0)),
+        ("G", D(0)),
+    ],
+)
+def test_single_choice_is_exact(response, expected):
+    assert single(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("T", D(1)),
+        ("t", D(1)),
+        ("对", D(1)),
+        ("正确", D(1)),
+        ("√", D(1)),
+        (True, D(1)),
+        ("F", D(0)),
+        ("错", D(0)),
+        (False, D(0)),
+        ("", D(0)),
+        (None, D(0)),
+        ("TF", D(0)),
+        ("是", D(0)),
+    ],
+)
+def test_judge_is_exact(response, expected):
+    assert grade_response("judge", "T", response, 1) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("ACD", D(3)),
+        ("DCA", D(3)),
+        ("acd", D(3)),
+        ("A, C, D", D(3)),
+        (["A", "C", "D"], D(3)),
+        ("AACD", D(3)),  # duplicates collapse to the same set
+        ("AC", D(0)),
+        ("A", D(0)),
+        ("ACDE", D(0)),
+        ("ABCD", D(0)),
+        ("", D(0)),
+        (None, D(0)),
+        ("A1", D(0)),
+    ],
+)
+def test_multiple_all_or_nothing_by_default(response, expected):
+    assert grade_response("multiple", "ACD", response, 3) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("ACD", D(3)),
+        ("cad", D(3)),
+        ("AC", D("1.5")),
+        ("A", D("1.5")),
+        ("dd", D("1.5")),  # a correct subset earns half
+        ("ACE", D(0)),
+        ("ABCD", D(0)),
+        ("B", D(0)),  # any wrong choice earns zero
+        ("", D(0)),
+        (None, D(0)),
+    ],
+)
+def test_multiple_partial_mode(response, expected):
+    assert grade_response("multiple", "ACD", response, 3, multiple_mode=PARTIAL) == expected
+
+
+def test_partial_half_is_floored_to_the_cent():
+    assert grade_response("multiple", "AB", "A", D("1.25"), multiple_mode=PARTIAL) == D("0.62")
+
+
+def blank(response, answer=None, points=2):
+    answer = answer if answer is not None else [["4", "四"], ["24", "二十四"]]
+    return grade_response("blank", answer, response, points)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (["4", "24"], D(2)),
+        (["四", "二十四"], D(2)),
+        (["４", "２４"], D(2)),  # full-width digits
+        ([" 4 ", "\u300024\u3000"], D(2)),  # surrounding (also full-width) spaces
+        (["4", "25"], D("1.00")),
+        (["5", "24"], D("1.00")),  # per blank
+        (["4"], D("1.00")),  # a missing blank earns nothing for that blank
+        (["4", "24", "99"], D(2)),  # extra blanks are ignored
+        (["", ""], D(0)),
+        ([], D(0)),
+        (None, D(0)),
+        ({"a": 1}, D(0)),
+        ([4, 24], D(0)),
+        (["24", "4"], D(0)),  # order matters: each blank has its own answer
+    ],
+)
+def test_blanks_per_blank_after_normalising(response, expected):
+    assert blank(response) == expected
+
+
+def test_blank_letter_case_and_width():
+    answer = [["GDP", "国内生产总值"]]
+    assert grade_response("blank", answer, ["gdp"], 1) == D(1)
+    assert grade_response("blank", answer, ["ＧＤＰ"], 1) == D(1)
+    assert grade_response("blank", answer, "国内生产总值", 1) == D(1)  # one blank may come as a string
+    assert grade_response("blank", answer, ["G D P"], 1) == D(0)  # inner spaces are not ignored
+
+
+def test_blank_shares_are_floored_and_never_exceed_the_points():
+    answer = [["a"], ["b"], ["c"]]
+    assert grade_response("blank", answer, ["a", "x", "x"], 2) == D("0.66")
+    assert grade_response("blank", answer, ["a", "b", "x"], 2) == D("1.33")
+    assert grade_response("blank", answer, ["a", "b", "c"], 2) == D(2)
+
+
+def test_points_may_be_given_as_int_or_string_and_the_result_is_decimal():
+    assert isinstance(single("B", points=2), Decimal)
+    assert single("B", points="2.5") == D("2.5")
+    assert isinstance(single("C"), Decimal)
+
+
+@pytest.mark.parametrize("points", [-1, "NaN", float("inf")])
+def test_bad_points_are_refused(points):
+    with pytest.raises(ValueError):
+        single("B", points=points)
+
+
+def test_unknown_type_and_mode_are_refused():
+    with pytest.raises(ValueError):
+        grade_response("essay", "B", "B", 1)
+    with pytest.raises(ValueError):
+        grade_response("multiple", "AB", "AB", 1, multiple_mode="generous")
+
+
+def test_grade_takes_any_version_like_object():
+    version = SimpleNamespace(qtype="multiple", answer="AB")
+    assert grade(version, ["B", "A"], 4) == D(4)
+    assert grade(version, "A", 4, multiple_mode=PARTIAL) == D(2)
