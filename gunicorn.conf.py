@@ -16,8 +16,11 @@ errorlog = "-"
 
 def post_fork(server, worker):
     """No pooled database connection may cross the fork: each worker opens its own."""
+    from flask import Flask
+
     from examapp.extensions import db
 
     app = worker.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+    if isinstance(app, Flask) and "sqlalchemy" in app.extensions:
+        with app.app_context():
+            db.engine.dispose(close=False)

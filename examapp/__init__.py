@@ -12,15 +12,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import access
 
 # Models are imported so that Alembic and relationships see every table.
+from .accreditation import models as _accreditation_models  # noqa: F401
 from .audit import models as _audit_models  # noqa: F401
 from .auth import models as _auth_models  # noqa: F401
 from .bank import models as _bank_models  # noqa: F401
 from .clock import SystemClock
 from .config import build_config
+from .exams import models as _exam_models  # noqa: F401
 from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
 from .org import models as _org_models  # noqa: F401
 from .request_context import client_address
+from .sitting import models as _sitting_models  # noqa: F401
 
 
 def create_app(config=None):
@@ -72,7 +75,7 @@ def register_extensions(app):
 
 
 def _configure_sqlite(engine, busy_timeout_ms):
-    """WAL, full sync, foreign keys, busy timeout; and transactions SQLAlchemy controls."""
+    """WAL, full sync, foreign keys, busy timeout; and transactions SQLAlchemy controls, taken IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -86,7 +89,10 @@ def _configure_sqlite(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: two transactions that read and
+        # then write would otherwise deadlock, and SQLite fails one at once
+        # instead of letting it wait out the busy timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_blueprints(app):
@@ -94,10 +100,13 @@ def register_blueprints(app):
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
     from .core.views import bp as core_bp
+    from .exams.views import bp as exams_bp
+    from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
+    from .sitting.views import bp as sitting_bp
     from .staff.views import bp as staff_bp
 
-    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp):
+    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp):
         app.register_blueprint(bp)
 
 
@@ -137,6 +146,14 @@ def register_template_helpers(app):
     from .audit.services import ACTION_LABELS
 
     app.add_template_filter(lambda action: ACTION_LABELS.get(action, action), "action_label")
+
+    @app.template_filter("points")
+    def points(value):
+        """A Decimal score or mark without trailing zeros: 1.00 -> 1, 1.50 -> 1.5."""
+        if value is None:
+            return ""
+        text = f"{value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
 
     @app.context_processor
     def inject_access():

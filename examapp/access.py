@@ -26,6 +26,16 @@ PERMISSIONS = {
     "audit.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
     #: the question bank holds the answer key: exam admins only
     "bank.manage": {Role.EXAM_ADMIN},
+    #: setting up exams: settings, papers, rosters, publishing, paperwork
+    "exams.manage": {Role.EXAM_ADMIN},
+    #: seeing exams and their rosters (district admins: their own district's part)
+    "exams.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    #: the live monitor and its corrections (extra time, reopen, void)
+    "exams.monitor": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
+    #: sitting one's own exams
+    "sitting.sit": {Role.EXAMINEE},
+    #: printing admission tickets issues first-login passwords
+    "exams.paperwork": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
 }
 
 #: endpoints a user who must change the password may still reach
@@ -111,6 +121,14 @@ def scope_units(stmt, user, unit_model):
     return stmt.where(unit_model.path.startswith(scope.path, autoescape=True))
 
 
+def scope_roster(stmt, user, entry_model):
+    """Restrict a select over roster entries to the user's district (city-wide roles see all)."""
+    scope = unit_scope(user)
+    if scope is None:
+        return stmt
+    return stmt.where(entry_model.district_id == scope.id)
+
+
 def _unit_in_scope(user, unit):
     scope = unit_scope(user)
     return scope is None or unit.is_within(scope)
@@ -144,6 +162,21 @@ def _object_allowed(user, permission, obj):
         if permission == "staff.edit" and user.role == Role.DISTRICT_ADMIN:
             return True if obj.role == Role.EXAMINEE else "forbidden"
         return True
+    from .exams.models import Exam, RosterEntry
+    from .sitting.models import Attempt
+
+    if isinstance(obj, Exam):
+        # District admins see every exam; what they see of its roster is scoped (scope_roster).
+        return True
+    if isinstance(obj, Attempt) and permission == "sitting.sit":
+        # An attempt is seen and changed by its owner only.
+        return True if obj.user_id == user.id else "forbidden"
+    if isinstance(obj, RosterEntry | Attempt):
+        entry = obj if isinstance(obj, RosterEntry) else obj.roster_entry
+        scope = unit_scope(user)
+        if scope is None or entry.district_id == scope.id:
+            return True
+        return "hidden"
     if isinstance(obj, AuditEntry):
         scope = unit_scope(user)
         if scope is None:

@@ -30,6 +30,22 @@ class FrozenClock:
         self.at = self.at + timedelta(**kwargs)
 
 
+class OffsetClock:
+    """Real time moved by an offset: for a served app whose clock a browser test shifts."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def now(self):
+        return datetime.now(UTC) + self.offset
+
+    def shift(self, **kwargs):
+        self.offset += timedelta(**kwargs)
+
+    def reset(self):
+        self.offset = timedelta(0)
+
+
 def utcnow():
     if has_app_context():
         clock = current_app.extensions.get("clock")

@@ -70,3 +70,44 @@ def load_demo(passwords=None, examinees_per_community=2):
 
 def demo_account_count():
     return db.session.scalar(select(func.count()).select_from(User))
+
+
+#: the demo paper: 30 单选 x1 + 20 多选 x2 + 20 判断 x1 + 10 填空 x1 = 100 points, over every category
+DEMO_BLUEPRINT = [
+    # category, (单选, 多选, 判断, 填空)
+    ("示范社区标准", (10, 6, 6, 4)),
+    ("就业再就业政策", (4, 3, 3, 1)),
+    ("社会保险", (4, 3, 3, 1)),
+    ("劳动关系与劳动合同", (4, 3, 3, 2)),
+    ("劳动保障监察", (3, 2, 2, 1)),
+    ("离退休人员社会化管理", (3, 2, 2, 1)),
+    ("办理程序与服务规范", (2, 1, 1, 0)),
+]
+
+
+def create_demo_exam():
+    """A published exam open for a week with 金水区 on its roster, drawn from the loaded bank."""
+    from datetime import timedelta
+
+    from .bank.services import get_category_by_name
+    from .clock import utcnow
+    from .exams.models import ReleaseMode
+    from .exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
+
+    now = utcnow()
+    exam = create_exam(None, ExamSettings(
+        title=f"{now.year} 年度劳动保障业务知识闭卷考试（演示）",
+        instructions="本次考试为闭卷考试，满分 100 分，时长 60 分钟。\n请独立作答，不得查阅资料或与他人交流。",
+        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=7), duration_minutes=60,
+        release_mode=ReleaseMode.ON_SUBMIT, cycle_year=now.year,
+    ))
+    rows = []
+    for name, counts in DEMO_BLUEPRINT:
+        category = get_category_by_name(name)
+        for qtype, count, points in zip(("single", "multiple", "judge", "blank"), counts, (1, 2, 1, 1), strict=True):
+            if count:
+                rows.append({"category_id": category.id, "qtype": qtype, "count": count, "points": points})
+    set_blueprint(None, exam, rows)
+    add_to_roster(None, exam, units=[db.session.scalar(select(Unit).where(Unit.code == "410105"))])
+    publish_exam(None, exam)
+    return exam

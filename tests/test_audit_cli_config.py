@@ -166,7 +166,8 @@ def test_models_match_the_migrated_schema(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    with app.app_context(), db.engine.connect() as conn:
+    with app.app_context():
+        conn = db.session.connection()
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
         assert "units" in inspect(conn).get_table_names()

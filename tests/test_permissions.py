@@ -6,6 +6,7 @@ from examapp import access
 from examapp.extensions import db
 from examapp.imports.services import stage_rows
 
+from . import matrix_exams, matrix_monitor, matrix_sitting
 from .bank_factories import matrix_url_params as bank_matrix_url_params
 from .conftest import csrf_token, login
 
@@ -63,6 +64,10 @@ EXPECTED = {
 }
 
 
+for _feature in (matrix_exams, matrix_monitor, matrix_sitting):
+    EXPECTED.update(_feature.EXPECTED)
+
+
 def url_params(endpoint, world, user):
     """Concrete arguments for an endpoint: objects inside district A (jinshui's own)."""
     params = {}
@@ -77,6 +82,12 @@ def url_params(endpoint, world, user):
         params["fmt"] = "xlsx"
     if endpoint.startswith("bank."):
         params.update(bank_matrix_url_params(endpoint, user))
+    if endpoint.startswith("exams."):
+        params.update(matrix_exams.url_params(endpoint, world, user))
+    if endpoint.startswith("monitor."):
+        params.update(matrix_monitor.url_params(endpoint, world, user))
+    if endpoint.startswith("sitting."):
+        params.update(matrix_sitting.url_params(endpoint, world, user))
     return params
 
 

@@ -52,3 +52,8 @@ ACTION_LABELS = {
     "user.import": "导入人员",
     "user.login": "登录",
 }
+
+
+def register_actions(labels):
+    """Add the Chinese labels of a feature's audited actions (shown in the audit log)."""
+    ACTION_LABELS.update(labels)

@@ -5,7 +5,7 @@ from difflib import SequenceMatcher
 
 from sqlalchemy import func, select
 
-from ..audit.services import ACTION_LABELS, record_change
+from ..audit.services import record_change, register_actions
 from ..errors import DomainError
 from ..extensions import db
 from .content import (
@@ -30,7 +30,7 @@ BANK_ACTION_LABELS = {
     "category.update": "修改知识点",
     "category.delete": "删除知识点",
 }
-ACTION_LABELS.update(BANK_ACTION_LABELS)
+register_actions(BANK_ACTION_LABELS)
 
 #: a stem this similar (0..1, difflib ratio on the normalised stems) earns a warning
 SIMILARITY_WARNING = 0.8

@@ -17,7 +17,9 @@ bp = Blueprint("core", __name__, template_folder="templates")
 def home():
     user = current_user
     if user.role == Role.EXAMINEE:
-        return render_template("core/home_examinee.html")
+        from ..sitting.queries import lobby
+
+        return render_template("core/home_examinee.html", lobby=lobby(user))
     scope = access.unit_scope(user)
     unit_stmt = access.scope_units(select(Unit.kind, func.count()).where(Unit.is_active.is_(True)), user, Unit)
     unit_counts = dict(db.session.execute(unit_stmt.group_by(Unit.kind)).all())

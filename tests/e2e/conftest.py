@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from examapp import create_app
+from examapp.clock import OffsetClock
 from examapp.demo import load_demo
 from examapp.extensions import db
 
@@ -169,3 +170,13 @@ def login(page):
         return page
 
     return _login
+
+
+@pytest.fixture
+def server_clock(e2e_app):
+    """The served app's clock as real time plus a shift the test moves; put back afterwards."""
+    clock = OffsetClock()
+    previous = e2e_app.extensions["clock"]
+    e2e_app.extensions["clock"] = clock
+    yield clock
+    e2e_app.extensions["clock"] = previous

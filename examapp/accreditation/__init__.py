@@ -1,0 +1,1 @@
+"""The yearly accreditation cycle the exam counts for."""

@@ -1,0 +1,1 @@
+"""Exams: scheduling, papers (fixed or blueprint), rosters and exam-day paperwork."""

@@ -1,0 +1,251 @@
+import hmac
+import ipaddress
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..bank.grading import MultipleMode
+from ..clock import utcnow
+from ..db_types import UTCDateTime
+from ..errors import DomainError
+from ..extensions import db
+from ..models_base import TimestampMixin
+
+FULL_MARKS = Decimal("100")
+
+
+class ExamStatus:
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    SEALED = "sealed"
+
+    ALL = (DRAFT, PUBLISHED, CLOSED, SEALED)
+    LABELS = {DRAFT: "草稿", PUBLISHED: "已发布", CLOSED: "已结束", SEALED: "已封存"}
+
+
+class PaperMode:
+    BLUEPRINT = "blueprint"
+    FIXED = "fixed"
+
+    ALL = (BLUEPRINT, FIXED)
+    LABELS = {BLUEPRINT: "按组卷规则随机抽题", FIXED: "固定试卷"}
+
+
+class ReleaseMode:
+    ON_SUBMIT = "on_submit"
+    AFTER_CLOSE = "after_close"
+    ON_SEAL = "on_seal"
+
+    ALL = (ON_SUBMIT, AFTER_CLOSE, ON_SEAL)
+    LABELS = {ON_SUBMIT: "交卷后立即公布", AFTER_CLOSE: "考试结束后公布", ON_SEAL: "领导小组办公室封存后公布"}
+
+
+class Exam(TimestampMixin, db.Model):
+    __tablename__ = "exams"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'closed', 'sealed')", name="status"),
+        CheckConstraint("paper_mode IN ('blueprint', 'fixed')", name="paper_mode"),
+        CheckConstraint("release_mode IN ('on_submit', 'after_close', 'on_seal')", name="release_mode"),
+        CheckConstraint("multiple_mode IN ('all_or_nothing', 'partial')", name="multiple_mode"),
+        CheckConstraint("closes_at > opens_at", name="window"),
+        CheckConstraint("duration_minutes > 0", name="duration"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    instructions: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    opens_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    closes_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(nullable=False)
+    #: saves still accepted this long after the deadline (requests in flight)
+    grace_seconds: Mapped[int] = mapped_column(nullable=False, default=60)
+    shuffle_questions: Mapped[bool] = mapped_column(nullable=False, default=True)
+    shuffle_options: Mapped[bool] = mapped_column(nullable=False, default=True)
+    multiple_mode: Mapped[str] = mapped_column(String(16), nullable=False, default=MultipleMode.ALL_OR_NOTHING)
+    release_mode: Mapped[str] = mapped_column(String(16), nullable=False, default=ReleaseMode.AFTER_CLOSE)
+    #: optional code examinees type before starting (printed on admission tickets)
+    access_code: Mapped[str | None] = mapped_column(String(32))
+    #: optional CIDR list, one per line; empty means any address
+    ip_allowlist: Mapped[str | None] = mapped_column(Text)
+    #: leaving the page this many times submits the attempt; 0 only records departures
+    departure_limit: Mapped[int] = mapped_column(nullable=False, default=0)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("accreditation_cycles.id"), index=True)
+    paper_mode: Mapped[str] = mapped_column(String(16), nullable=False, default=PaperMode.BLUEPRINT)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ExamStatus.DRAFT)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    sealed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    cycle = relationship("AccreditationCycle")
+    blueprint_rows = relationship(
+        "BlueprintRow", order_by="BlueprintRow.position", cascade="all, delete-orphan", back_populates="exam"
+    )
+    fixed_items = relationship(
+        "FixedPaperItem", order_by="FixedPaperItem.position", cascade="all, delete-orphan", back_populates="exam"
+    )
+
+    def __repr__(self):
+        return f"<Exam {self.id} {self.title}>"
+
+    @property
+    def status_label(self):
+        return ExamStatus.LABELS[self.status]
+
+    @property
+    def duration(self):
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_draft(self):
+        return self.status == ExamStatus.DRAFT
+
+    @property
+    def is_open(self):
+        """Published and inside its window: attempts may start and save."""
+        now = utcnow()
+        return self.status == ExamStatus.PUBLISHED and self.opens_at <= now < self.closes_at
+
+    @property
+    def has_ended(self):
+        return self.status in (ExamStatus.CLOSED, ExamStatus.SEALED) or utcnow() >= self.closes_at
+
+    @property
+    def results_released(self):
+        if self.release_mode == ReleaseMode.ON_SUBMIT:
+            return self.status != ExamStatus.DRAFT
+        if self.release_mode == ReleaseMode.AFTER_CLOSE:
+            return self.has_ended
+        return self.status == ExamStatus.SEALED
+
+    @property
+    def review_allowed(self):
+        """Own answers with the key and 解析: only once nobody can still be sitting."""
+        return self.results_released and self.has_ended
+
+    def check_access_code(self, given):
+        if not self.access_code:
+            return True
+        return hmac.compare_digest((given or "").strip().encode(), self.access_code.encode())
+
+    @property
+    def networks(self):
+        return [ipaddress.ip_network(line, strict=False) for line in parse_allowlist(self.ip_allowlist)]
+
+    def allows_address(self, address):
+        networks = self.networks
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    # --- transitions -------------------------------------------------------
+
+    def mark_published(self):
+        if self.status != ExamStatus.DRAFT:
+            raise DomainError("只有草稿状态的考试可以发布")
+        self.status = ExamStatus.PUBLISHED
+        self.published_at = utcnow()
+
+    def mark_closed(self):
+        if self.status != ExamStatus.PUBLISHED:
+            raise DomainError("只有已发布的考试可以结束")
+        self.status = ExamStatus.CLOSED
+        self.closed_at = utcnow()
+
+    def mark_sealed(self):
+        if self.status != ExamStatus.CLOSED:
+            raise DomainError("只有已结束的考试可以封存")
+        self.status = ExamStatus.SEALED
+        self.sealed_at = utcnow()
+
+
+def parse_allowlist(text):
+    """CIDR entries of an allowlist, one per line or comma-separated; blanks and # comments dropped."""
+    entries = []
+    for line in (text or "").replace(",", "\n").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            entries.append(line)
+    return entries
+
+
+class BlueprintRow(db.Model):
+    """Draw ``count`` questions of a category x type (x difficulty), worth ``points`` each."""
+
+    __tablename__ = "blueprint_rows"
+    __table_args__ = (
+        CheckConstraint("count > 0", name="count"),
+        CheckConstraint("points > 0", name="points"),
+        UniqueConstraint("exam_id", "position", name="uq_blueprint_rows_exam_id_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False)
+    category_id: Mapped[int] = mapped_column(ForeignKey("question_categories.id"), nullable=False)
+    qtype: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: None draws any difficulty
+    difficulty: Mapped[str | None] = mapped_column(String(8))
+    count: Mapped[int] = mapped_column(nullable=False)
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2), nullable=False)
+
+    exam = relationship("Exam", back_populates="blueprint_rows")
+    category = relationship("QuestionCategory")
+
+    @property
+    def subtotal(self):
+        return self.points * self.count
+
+
+class FixedPaperItem(db.Model):
+    """One chosen question version of a fixed paper."""
+
+    __tablename__ = "fixed_paper_items"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points"),
+        UniqueConstraint("exam_id", "position", name="uq_fixed_paper_items_exam_id_position"),
+        UniqueConstraint("exam_id", "question_version_id", name="uq_fixed_paper_items_exam_id_question_version_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2), nullable=False)
+
+    exam = relationship("Exam", back_populates="fixed_items")
+    version = relationship("QuestionVersion")
+
+
+class RosterEntry(db.Model):
+    """A person who must sit the exam, with their unit frozen at the time they were added."""
+
+    __tablename__ = "roster_entries"
+    __table_args__ = (
+        UniqueConstraint("exam_id", "user_id", name="uq_roster_entries_exam_id_user_id"),
+        Index("ix_roster_entries_exam_unit", "exam_id", "unit_id"),
+        CheckConstraint("extra_minutes >= 0", name="extra_minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    #: the person's unit when added: a later transfer never moves this score
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False)
+    #: the district of that unit, for district admins' scope
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    #: minutes granted on top of the duration (never past the window's close)
+    extra_minutes: Mapped[int] = mapped_column(nullable=False, default=0)
+    added_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    exam = relationship("Exam")
+    user = relationship("User", foreign_keys=[user_id])
+    unit = relationship("Unit", foreign_keys=[unit_id])

@@ -1,0 +1,125 @@
+"""Papers: checking a blueprint against the bank and drawing one person's paper.
+
+A draw is a pure function of the exam's paper, the bank's published
+questions and a seed, so a paper can be reproduced and previewed.
+"""
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ..bank.content import QType
+from ..bank.models import Question, QuestionVersion
+from ..bank.services import drawable_questions
+from ..errors import DomainError
+from ..extensions import db
+from .models import FULL_MARKS, PaperMode
+
+#: sections of a paper, in the order examinees meet them
+SECTION_ORDER = {QType.SINGLE: 0, QType.MULTIPLE: 1, QType.JUDGE: 2, QType.BLANK: 3}
+
+
+@dataclass(frozen=True)
+class DrawnQuestion:
+    version_id: int
+    qtype: str
+    points: Decimal
+    #: original option indices in the order shown, or None
+    option_order: tuple | None
+
+
+def paper_total(exam):
+    if exam.paper_mode == PaperMode.FIXED:
+        return sum((item.points for item in exam.fixed_items), Decimal("0"))
+    return sum((row.subtotal for row in exam.blueprint_rows), Decimal("0"))
+
+
+def _row_pool(row, *columns):
+    stmt = drawable_questions(category_id=row.category_id, qtype=row.qtype, difficulty=row.difficulty)
+    return stmt.with_only_columns(*columns).order_by(None)
+
+
+def row_label(row):
+    from ..bank.content import Difficulty
+
+    difficulty = Difficulty.LABELS[row.difficulty] if row.difficulty else "不限难度"
+    return f"第 {row.position} 行（{row.category.name}·{QType.LABELS[row.qtype]}·{difficulty}）"
+
+
+def paper_problems(exam):
+    """Everything that stops this paper from being drawn, as messages; [] when it is good."""
+    problems = []
+    if exam.paper_mode == PaperMode.FIXED:
+        if not exam.fixed_items:
+            problems.append("固定试卷还没有选题")
+    elif not exam.blueprint_rows:
+        problems.append("组卷规则还没有任何一行")
+    total = paper_total(exam)
+    if total != FULL_MARKS:
+        problems.append(f"试卷总分为 {total.normalize():f} 分，必须正好是 100 分")
+    if exam.paper_mode == PaperMode.BLUEPRINT:
+        for row in exam.blueprint_rows:
+            available = db.session.scalar(_row_pool(row, func.count(Question.id)))
+            if available < row.count:
+                problems.append(f"{row_label(row)}需要 {row.count} 道题，题库中只有 {available} 道已发布的题，差 {row.count - available} 道")
+        if not problems:
+            try:
+                draw_paper(exam, seed=0)
+            except DomainError as exc:
+                problems.append(exc.message)
+    return problems
+
+
+def draw_paper(exam, seed):
+    """The paper for one person: no question twice, sections in order, shuffled as the exam says."""
+    rng = random.Random(seed)
+    if exam.paper_mode == PaperMode.FIXED:
+        picked = [(item.question_version_id, item.points) for item in exam.fixed_items]
+    else:
+        picked = _draw_blueprint(exam, rng)
+    versions = {
+        v.id: v
+        for v in db.session.execute(
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.options).where(
+                QuestionVersion.id.in_([vid for vid, _ in picked])
+            )
+        )
+    }
+    drawn = []
+    for version_id, points in picked:
+        version = versions[version_id]
+        order = None
+        if version.qtype in QType.CHOICE and exam.shuffle_options:
+            order = list(range(len(version.options)))
+            rng.shuffle(order)
+            order = tuple(order)
+        drawn.append(DrawnQuestion(version_id, version.qtype, points, order))
+    if exam.shuffle_questions:
+        rng.shuffle(drawn)
+    drawn.sort(key=lambda q: SECTION_ORDER[q.qtype])  # stable: shuffled within each section
+    return drawn
+
+
+def _draw_blueprint(exam, rng):
+    """Rows with the fewest candidates draw first, so a broad row (any difficulty) never takes
+    the questions a narrower row of the same category and type needs: for rows that are nested
+    or disjoint, as rows of one category and type are, a paper that draws once draws for every seed.
+    """
+    pools = []
+    for row in exam.blueprint_rows:
+        pool = db.session.execute(_row_pool(row, Question.id, Question.current_version_id).order_by(Question.id)).all()
+        pools.append((row, [(qid, vid) for qid, vid in pool if vid is not None]))
+    chosen = set()
+    picked = []
+    for row, pool in sorted(pools, key=lambda rp: (len(rp[1]), rp[0].position)):
+        pool = [(qid, vid) for qid, vid in pool if qid not in chosen]
+        if len(pool) < row.count:
+            raise DomainError(
+                f"{row_label(row)}与其他行抽取的题目重叠，剩余可抽的题只有 {len(pool)} 道，需要 {row.count} 道"
+            )
+        for qid, vid in rng.sample(pool, row.count):
+            chosen.add(qid)
+            picked.append((vid, row.points))
+    return picked

@@ -1,0 +1,1 @@
+"""The live monitor of a sitting, and the corrections admins make from it."""

@@ -1,0 +1,46 @@
+"""Corrections made from the monitor; each needs a written reason, which goes to the audit log."""
+
+from wtforms import IntegerField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..forms import BaseForm
+
+#: the range the sitting service accepts for one grant
+MAX_EXTRA_MINUTES = 240
+
+
+def _reason():
+    return TextAreaField(
+        "原因（记入操作日志）", validators=[DataRequired("请填写原因（将记入操作日志）"), Length(max=500)]
+    )
+
+
+class ExtraTimeForm(BaseForm):
+    minutes = IntegerField(
+        "延长分钟数",
+        validators=[
+            InputRequired("请填写延长的分钟数"),
+            NumberRange(1, MAX_EXTRA_MINUTES, f"延长时间应为 1 到 {MAX_EXTRA_MINUTES} 分钟"),
+        ],
+    )
+    reason = _reason()
+
+
+class ReopenForm(BaseForm):
+    extra_minutes = IntegerField(
+        "同时延长分钟数（可不填）",
+        validators=[Optional(), NumberRange(0, MAX_EXTRA_MINUTES, f"延长时间应为 0 到 {MAX_EXTRA_MINUTES} 分钟")],
+    )
+    reason = _reason()
+
+
+class VoidForm(BaseForm):
+    reason = _reason()
+
+
+def first_error(form):
+    """The first validation message of a form, for a flash after the redirect."""
+    for errors in form.errors.values():
+        if errors:
+            return errors[0]
+    return "提交的内容无效"

@@ -1,0 +1,250 @@
+"""The live monitor of a sitting, and the corrections admins make from it."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import access
+from ..access import requires
+from ..auth.models import Role
+from ..clock import utcnow
+from ..errors import DomainError
+from ..exams.models import Exam
+from ..extensions import db
+from ..sitting.models import SubmitReason
+from ..sitting.services import grant_extra_time, reopen_attempt, void_attempt
+from . import queries
+from .forms import ExtraTimeForm, ReopenForm, VoidForm, first_error
+
+bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
+
+#: how often the page asks for fresh figures
+REFRESH_SECONDS = 10
+
+
+def _exam(exam_id):
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        abort(404)
+    access.ensure(current_user, "exams.monitor", exam)
+    return exam
+
+
+def _entry(exam, entry_id):
+    entry = queries.roster_entry(exam.id, entry_id)
+    if entry is None:
+        abort(404)
+    access.ensure(current_user, "exams.monitor", entry)
+    return entry
+
+
+def _exam_page_url(exam):
+    """The exam's own page (examapp/exams), when that feature serves one."""
+    if "exams.detail" not in current_app.view_functions:
+        return None
+    return url_for("exams.detail", exam_id=exam.id)
+
+
+def _shows_scores():
+    # Scores stay with the city's exam admins until results are released through the results pages;
+    # district admins follow progress, not marks.
+    return current_user.role == Role.EXAM_ADMIN
+
+
+def _filters():
+    """The list filters of the request, as plain values and as URL arguments to carry along."""
+    unit_id = request.args.get("unit", type=int)
+    state = request.args.get("state", "")
+    state = state if state in queries.STATES else None
+    q = request.args.get("q", "").strip()[:64] or None
+    args = {k: v for k, v in (("unit", unit_id), ("state", state), ("q", q)) if v is not None}
+    return unit_id, state, q, args
+
+
+def _snapshot(exam):
+    """Everything the page and the JSON show: the units' counts and one page of people."""
+    now = utcnow()
+    unit_id, state, q, args = _filters()
+    summary = queries.unit_summary(exam.id, current_user)
+    people = queries.people_page(
+        exam.id, current_user, now, unit_id=unit_id, state=state, q=q, page=request.args.get("page", 1, type=int)
+    )
+    return {
+        "now": now,
+        "summary": summary,
+        "totals": queries.totals(summary),
+        "people": people,
+        "unit": next((row for row in summary if row["unit_id"] == unit_id), None),
+        "state": state,
+        "q": q or "",
+        "args": args,
+    }
+
+
+@bp.get("/<int:exam_id>")
+@requires("exams.monitor")
+def exam(exam_id):
+    exam = _exam(exam_id)
+    snapshot = _snapshot(exam)
+    return render_template(
+        "monitor/exam.html",
+        exam=exam,
+        refresh_seconds=REFRESH_SECONDS,
+        state_labels=queries.STATE_LABELS,
+        show_scores=_shows_scores(),
+        unit_form=ExtraTimeForm(formdata=None, prefix="unit"),
+        exam_url=_exam_page_url(exam),
+        **snapshot,
+    )
+
+
+@bp.get("/<int:exam_id>/status.json")
+@requires("exams.monitor")
+def status(exam_id):
+    exam = _exam(exam_id)
+    snapshot = _snapshot(exam)
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    show_scores = _shows_scores()
+    people = snapshot["people"]
+    return jsonify(
+        {
+            "exam": {"id": exam.id, "title": exam.title, "status": exam.status, "is_open": exam.is_open},
+            "now": snapshot["now"].isoformat(),
+            "now_text": snapshot["now"].astimezone(zone).strftime("%H:%M:%S"),
+            "refresh_seconds": REFRESH_SECONDS,
+            "totals": snapshot["totals"],
+            "units": snapshot["summary"],
+            "people": [_person_json(row, zone, show_scores) for row in people.items],
+            "page": {"page": people.page, "pages": people.pages, "per_page": people.per_page, "total": people.total},
+        }
+    )
+
+
+def _person_json(row, zone, show_score):
+    def text(value, fmt="%H:%M:%S"):
+        return value.astimezone(zone).strftime(fmt) if value is not None else None
+
+    data = {
+        "entry_id": row["entry_id"],
+        "unit_id": row["unit_id"],
+        "name": row["name"],
+        "username": row["username"],
+        "state": row["state"],
+        "state_label": row["state_label"],
+        "seconds_left": row["seconds_left"],
+        "deadline_at": row["deadline_at"].isoformat() if row["deadline_at"] else None,
+        "deadline_text": text(row["deadline_at"], "%H:%M"),
+        "last_saved_at": row["last_saved_at"].isoformat() if row["last_saved_at"] else None,
+        "last_saved_text": text(row["last_saved_at"]),
+        "departures": row["departures"],
+        "extra_minutes": row["extra_minutes"],
+    }
+    if show_score:
+        data["score"] = str(row["score"]) if row["score"] is not None else None
+    return data
+
+
+@bp.get("/<int:exam_id>/people/<int:entry_id>")
+@requires("exams.monitor")
+def person(exam_id, entry_id):
+    exam = _exam(exam_id)
+    entry = _entry(exam, entry_id)
+    attempt = queries.attempt_for_entry(entry.id)
+    return render_template(
+        "monitor/person.html",
+        exam=exam,
+        entry=entry,
+        attempt=attempt,
+        now=utcnow(),
+        show_scores=_shows_scores(),
+        events=queries.attempt_events(attempt.id) if attempt else [],
+        corrections=queries.corrections(entry.id, attempt.id if attempt else None),
+        submit_reasons=SubmitReason.LABELS,
+        extra_form=ExtraTimeForm(formdata=None, prefix="extra"),
+        reopen_form=ReopenForm(formdata=None, prefix="reopen"),
+        void_form=VoidForm(formdata=None, prefix="void"),
+    )
+
+
+# --- corrections: form POSTs that redirect back with a flash ------------------
+
+
+def _correct(form, action):
+    """Validate, run the service, commit once; a refusal is flashed and nothing is kept."""
+    if not form.validate_on_submit():
+        flash(first_error(form), "danger")
+        return None
+    try:
+        result = action(form.reason.data.strip())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return None
+    db.session.commit()
+    return result
+
+
+def _deadline_note(exam, attempt):
+    if attempt is None or not attempt.is_in_progress:
+        return ""
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    note = f"，答题截止时间为 {attempt.deadline_at.astimezone(zone):%H:%M:%S}"
+    if attempt.deadline_at >= exam.closes_at:
+        note += "（已到考试关闭时间，不能再晚）"
+    return note
+
+
+@bp.post("/<int:exam_id>/people/<int:entry_id>/extra-time")
+@requires("exams.monitor")
+def person_extra_time(exam_id, entry_id):
+    exam = _exam(exam_id)
+    entry = _entry(exam, entry_id)
+    form = ExtraTimeForm(prefix="extra")
+    done = _correct(form, lambda reason: grant_extra_time(current_user, exam, [entry], form.minutes.data, reason))
+    if done:
+        note = _deadline_note(exam, queries.attempt_for_entry(entry.id))
+        flash(f"已为{entry.user.name}延长 {form.minutes.data} 分钟{note}", "success")
+    return redirect(url_for("monitor.person", exam_id=exam.id, entry_id=entry.id))
+
+
+@bp.post("/<int:exam_id>/units/<int:unit_id>/extra-time")
+@requires("exams.monitor")
+def unit_extra_time(exam_id, unit_id):
+    exam = _exam(exam_id)
+    entries = queries.unit_entries(exam.id, unit_id, current_user)
+    if not entries:
+        abort(404)
+    form = ExtraTimeForm(prefix="unit")
+    done = _correct(form, lambda reason: grant_extra_time(current_user, exam, entries, form.minutes.data, reason))
+    if done:
+        flash(f"已为{entries[0].unit.name}名单上的 {done} 人各延长 {form.minutes.data} 分钟", "success")
+    return redirect(url_for("monitor.exam", exam_id=exam.id, unit=unit_id))
+
+
+@bp.post("/<int:exam_id>/people/<int:entry_id>/reopen")
+@requires("exams.monitor")
+def reopen(exam_id, entry_id):
+    exam = _exam(exam_id)
+    entry = _entry(exam, entry_id)
+    attempt = queries.attempt_for_entry(entry.id)
+    form = ReopenForm(prefix="reopen")
+    if attempt is None:
+        flash("该考生尚未开始答题，没有可重新开放的答卷", "danger")
+    elif _correct(form, lambda reason: reopen_attempt(current_user, attempt, reason, form.extra_minutes.data or 0)):
+        flash(f"已重新开放{entry.user.name}的答卷{_deadline_note(exam, attempt)}", "success")
+    return redirect(url_for("monitor.person", exam_id=exam.id, entry_id=entry.id))
+
+
+@bp.post("/<int:exam_id>/people/<int:entry_id>/void")
+@requires("exams.monitor")
+def void(exam_id, entry_id):
+    exam = _exam(exam_id)
+    entry = _entry(exam, entry_id)
+    attempt = queries.attempt_for_entry(entry.id)
+    form = VoidForm(prefix="void")
+    if attempt is None:
+        flash("该考生尚未开始答题，没有可作废的答卷", "danger")
+    elif _correct(form, lambda reason: void_attempt(current_user, attempt, reason)):
+        flash(f"已作废{entry.user.name}的答卷", "success")
+    return redirect(url_for("monitor.person", exam_id=exam.id, entry_id=entry.id))

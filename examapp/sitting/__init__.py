@@ -1,0 +1,1 @@
+"""Sitting an exam: attempts, their drawn papers, saving, submitting and grading."""

@@ -1,0 +1,135 @@
+from datetime import timedelta
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..models_base import TimestampMixin
+
+
+class AttemptState:
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    VOIDED = "voided"
+
+    ALL = (IN_PROGRESS, SUBMITTED, VOIDED)
+    LABELS = {IN_PROGRESS: "答题中", SUBMITTED: "已交卷", VOIDED: "已作废"}
+
+
+class SubmitReason:
+    EXAMINEE = "examinee"
+    DEADLINE = "deadline"
+    SWEEP = "sweep"
+    DEPARTURES = "departures"
+
+    LABELS = {
+        EXAMINEE: "考生交卷",
+        DEADLINE: "时间到自动交卷",
+        SWEEP: "超时由系统收卷",
+        DEPARTURES: "离开页面次数达到上限自动交卷",
+    }
+
+
+class Attempt(TimestampMixin, db.Model):
+    """One person's sitting of one exam, holding the paper drawn for them."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        CheckConstraint("state IN ('in_progress', 'submitted', 'voided')", name="state"),
+        Index("ix_attempts_state_deadline", "state", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False, index=True)
+    #: one attempt per roster row
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entries.id"), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=AttemptState.IN_PROGRESS)
+    started_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: min(start + duration + extra, window close); kept current when extra time is granted
+    deadline_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    submit_reason: Mapped[str | None] = mapped_column(String(16))
+    score: Mapped[object | None] = mapped_column(Numeric(6, 2))
+    #: the seed the paper was drawn with (reproducible draws)
+    seed: Mapped[int] = mapped_column(nullable=False)
+    #: highest save sequence number accepted; older or replayed saves are ignored
+    last_seq: Mapped[int] = mapped_column(nullable=False, default=0)
+    last_saved_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    departures: Mapped[int] = mapped_column(nullable=False, default=0)
+    #: the page currently allowed to save (opening the attempt elsewhere takes over)
+    live_token: Mapped[str | None] = mapped_column(String(64))
+    voided_reason: Mapped[str | None] = mapped_column(String(500))
+
+    exam = relationship("Exam")
+    roster_entry = relationship("RosterEntry")
+    user = relationship("User")
+    items = relationship("AttemptItem", order_by="AttemptItem.position", back_populates="attempt")
+
+    def __repr__(self):
+        return f"<Attempt {self.id} {self.state}>"
+
+    @property
+    def state_label(self):
+        return AttemptState.LABELS[self.state]
+
+    @property
+    def is_in_progress(self):
+        return self.state == AttemptState.IN_PROGRESS
+
+    def compute_deadline(self, exam, extra_minutes):
+        return min(self.started_at + exam.duration + timedelta(minutes=extra_minutes), exam.closes_at)
+
+    def seconds_left(self, now=None):
+        now = now or utcnow()
+        return max(0, int((self.deadline_at - now).total_seconds()))
+
+    def accepts_saves(self, grace_seconds, now=None):
+        """In progress and not past the deadline plus the grace for requests in flight."""
+        now = now or utcnow()
+        return self.is_in_progress and now <= self.deadline_at + timedelta(seconds=grace_seconds)
+
+    def is_overdue(self, grace_seconds, now=None):
+        now = now or utcnow()
+        return self.is_in_progress and now > self.deadline_at + timedelta(seconds=grace_seconds)
+
+
+class AttemptItem(db.Model):
+    """One question of an attempt's paper: the exact version shown, and the response."""
+
+    __tablename__ = "attempt_items"
+    __table_args__ = (UniqueConstraint("attempt_id", "position", name="uq_attempt_items_attempt_id_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    points: Mapped[object] = mapped_column(Numeric(6, 2), nullable=False)
+    #: original option indices in the order shown (None: no options or not shuffled)
+    option_order: Mapped[list | None] = mapped_column(JSON)
+    #: the response in the version's own terms (letters of the original options, blank texts)
+    response: Mapped[object | None] = mapped_column(JSON)
+    #: sequence number of the save that wrote ``response``
+    response_seq: Mapped[int] = mapped_column(nullable=False, default=0)
+    answered_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
+    awarded: Mapped[object | None] = mapped_column(Numeric(6, 2))
+
+    attempt = relationship("Attempt", back_populates="items")
+    version = relationship("QuestionVersion")
+
+
+class AttemptEvent(db.Model):
+    """Something that happened to an attempt: departures, takeovers, refusals, admin actions."""
+
+    __tablename__ = "attempt_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    occurred_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict | None] = mapped_column(JSON)

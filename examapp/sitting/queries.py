@@ -1,0 +1,73 @@
+"""What the examinee's pages show, as plain values."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..clock import utcnow
+from ..exams.models import Exam, ExamStatus, RosterEntry
+from ..extensions import db
+from .models import Attempt, AttemptState
+
+
+@dataclass
+class LobbyRow:
+    exam: Exam
+    attempt: Attempt | None
+    #: "upcoming", "open", "done"
+    section: str
+
+
+def lobby(user):
+    """The person's exams: upcoming (opens in ...), open (start / continue), done (score when released)."""
+    rows = db.session.execute(
+        select(Exam, Attempt)
+        .join(RosterEntry, RosterEntry.exam_id == Exam.id)
+        .outerjoin(Attempt, Attempt.roster_entry_id == RosterEntry.id)
+        .where(RosterEntry.user_id == user.id, Exam.status != ExamStatus.DRAFT)
+        .order_by(Exam.opens_at.desc())
+    ).all()
+    now = utcnow()
+    result = []
+    for exam, attempt in rows:
+        if attempt is not None and attempt.state != AttemptState.IN_PROGRESS:
+            section = "done"
+        elif exam.status == ExamStatus.PUBLISHED and now < exam.opens_at:
+            section = "upcoming"
+        elif exam.status == ExamStatus.PUBLISHED and now < exam.closes_at:
+            section = "open"
+        else:
+            section = "done"
+        result.append(LobbyRow(exam, attempt, section))
+    return result
+
+
+def paper_view(attempt):
+    """The attempt's questions as the page shows them: shown options relabelled, no answers."""
+    from sqlalchemy.orm import selectinload
+
+    from .models import AttemptItem
+
+    items = db.session.scalars(
+        select(AttemptItem)
+        .where(AttemptItem.attempt_id == attempt.id)
+        .order_by(AttemptItem.position)
+        .options(selectinload(AttemptItem.version))
+    ).all()
+    questions = []
+    for item in items:
+        version = item.version
+        letters = "ABCDEF"
+        order = item.option_order if item.option_order is not None else list(range(len(version.options)))
+        options = [(letters[i], version.options[i]) for i in order]
+        chosen = item.response
+        if isinstance(chosen, str):
+            chosen = list(chosen)
+        questions.append({
+            "position": item.position, "qtype": version.qtype, "stem": version.stem, "options": options,
+            #: the version's own order, whose letters the answer key uses (for the review)
+            "original_options": [(letters[i], text) for i, text in enumerate(version.options)],
+            "points": item.points, "chosen": chosen or [], "flagged": item.flagged, "seq": item.response_seq,
+            "answered": item.response is not None, "item": item, "version": version,
+        })
+    return questions

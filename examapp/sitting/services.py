@@ -1,0 +1,403 @@
+"""Attempts: starting (the draw), submitting and grading, the overdue sweep, and admin corrections.
+
+Submitting is a conditional UPDATE on the attempt's state, so a double click,
+a retry and a race with the sweep grade exactly once; grading happens in the
+same transaction as the state change. Services flush; the caller commits.
+"""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record_change, register_actions
+from ..bank.grading import grade_response
+from ..bank.models import QuestionVersion
+from ..clock import utcnow
+from ..errors import DomainError
+from ..exams.models import Exam, ExamStatus, RosterEntry
+from ..exams.paper import draw_paper
+from ..extensions import db
+from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
+
+SITTING_ACTION_LABELS = {
+    "attempt.reopen": "重新开放答卷",
+    "attempt.void": "作废答卷",
+}
+register_actions(SITTING_ACTION_LABELS)
+
+
+class AccessRefused(DomainError):
+    """The person may not start or continue (wrong code, address, time...)."""
+
+
+def roster_entry_for(exam, user):
+    return db.session.scalar(select(RosterEntry).where(RosterEntry.exam_id == exam.id, RosterEntry.user_id == user.id))
+
+
+def attempt_for(exam, user):
+    return db.session.scalar(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == user.id))
+
+
+def start_attempt(exam, user, *, access_code=None, address=None, seed=None):
+    """The person's attempt, drawing their paper the first time; an existing attempt is returned as it is."""
+    entry = roster_entry_for(exam, user)
+    if entry is None:
+        raise AccessRefused("您不在本场考试的名单中")
+    existing = attempt_for(exam, user)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    if exam.status != ExamStatus.PUBLISHED or not exam.opens_at <= now < exam.closes_at:
+        raise AccessRefused("考试不在开放时间内")
+    if not exam.check_access_code(access_code):
+        raise AccessRefused("考试口令不正确", field="access_code")
+    if not exam.allows_address(address):
+        raise AccessRefused("本场考试只允许在指定的考场网络中参加，请到考场电脑上登录")
+    seed = secrets.randbits(31) if seed is None else seed
+    drawn = draw_paper(exam, seed)
+    attempt = Attempt(exam_id=exam.id, roster_entry_id=entry.id, user_id=user.id, started_at=now, seed=seed)
+    attempt.deadline_at = attempt.compute_deadline(exam, entry.extra_minutes)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+            db.session.add_all(
+                AttemptItem(
+                    attempt_id=attempt.id, position=position, question_version_id=q.version_id, points=q.points,
+                    option_order=list(q.option_order) if q.option_order is not None else None,
+                )
+                for position, q in enumerate(drawn, start=1)
+            )
+            db.session.flush()
+    except IntegrityError:
+        # The same person started on another page at the same moment: keep theirs.
+        existing = attempt_for(exam, user)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def submit_attempt(attempt, reason):
+    """Submit and grade; True when this call did it, False when it was already submitted or voided."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
+        .values(state=AttemptState.SUBMITTED, submitted_at=now, submit_reason=reason, live_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    grade_attempt(attempt)
+    record_event(attempt, "submitted", detail={"reason": reason, "score": str(attempt.score)})
+    db.session.flush()
+    return True
+
+
+def grade_attempt(attempt):
+    """Award each item from its exact question version; the score is their sum."""
+    exam = db.session.get(Exam, attempt.exam_id)
+    items = db.session.scalars(
+        select(AttemptItem)
+        .where(AttemptItem.attempt_id == attempt.id)
+        .options(selectinload(AttemptItem.version).load_only(QuestionVersion.qtype, QuestionVersion.answer))
+    ).all()
+    total = Decimal("0")
+    for item in items:
+        item.awarded = grade_response(
+            item.version.qtype, item.version.answer, item.response, item.points, multiple_mode=exam.multiple_mode
+        )
+        total += item.awarded
+    attempt.score = total
+    db.session.flush()
+    return total
+
+
+def close_if_overdue(attempt):
+    """Submit an attempt whose deadline and grace have passed (lazily, whenever it is touched)."""
+    exam = db.session.get(Exam, attempt.exam_id)
+    if attempt.is_overdue(exam.grace_seconds):
+        return submit_attempt(attempt, SubmitReason.DEADLINE)
+    return False
+
+
+def close_overdue(exam_id=None):
+    """Submit every in-progress attempt past its deadline plus grace. Returns how many this run closed.
+
+    Safe to run twice and concurrently: rows another sweep holds are skipped
+    (PostgreSQL), and the conditional submit grades each attempt once.
+    """
+    now = utcnow()
+    stmt = (
+        select(Attempt, Exam.grace_seconds)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .where(Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline_at < now)
+        .order_by(Attempt.id)
+        .with_for_update(of=Attempt, skip_locked=True)
+    )
+    if exam_id is not None:
+        stmt = stmt.where(Attempt.exam_id == exam_id)
+    closed = 0
+    for attempt, grace in db.session.execute(stmt).all():
+        if now > attempt.deadline_at + timedelta(seconds=grace) and submit_attempt(attempt, SubmitReason.SWEEP):
+            closed += 1
+    return closed
+
+
+def record_event(attempt, kind, *, address=None, user_agent=None, detail=None):
+    event = AttemptEvent(
+        attempt_id=attempt.id, kind=kind, client_address=address, user_agent=(user_agent or "")[:255] or None,
+        detail=detail,
+    )
+    db.session.add(event)
+    return event
+
+
+# --- admin corrections -----------------------------------------------------------
+
+
+MAX_REASON_LENGTH = 500
+
+
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise DomainError("请填写原因（将记入操作日志）", field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(f"原因不能超过 {MAX_REASON_LENGTH} 个字", field="reason")
+
+
+def grant_extra_time(actor, exam, entries, minutes, reason):
+    """Give ``entries`` ``minutes`` more (never past the window's close); running deadlines move at once."""
+    _require_reason(reason)
+    if not isinstance(minutes, int) or not 1 <= minutes <= 240:
+        raise DomainError("延长时间应为 1 到 240 分钟", field="minutes")
+    if exam.status != ExamStatus.PUBLISHED or utcnow() >= exam.closes_at:
+        raise DomainError("只能在考试开放期间延长时间")
+    entries = list(entries)
+    if not entries:
+        raise DomainError("没有选择任何考生")
+    if any(entry.exam_id != exam.id for entry in entries):
+        raise DomainError("所选考生不在本场考试的名单中")
+    ids = [e.id for e in entries]
+    # One UPDATE adds the minutes in the database: two admins granting at once both count.
+    db.session.execute(
+        update(RosterEntry).where(RosterEntry.id.in_(ids)).values(extra_minutes=RosterEntry.extra_minutes + minutes)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = {a.roster_entry_id: a for a in db.session.scalars(select(Attempt).where(Attempt.roster_entry_id.in_(ids)))}
+    for entry in entries:
+        db.session.refresh(entry)
+        attempt = attempts.get(entry.id)
+        if attempt is not None and attempt.is_in_progress:
+            attempt.deadline_at = attempt.compute_deadline(exam, entry.extra_minutes)
+        record_change(
+            actor, "exam.extra_time", "roster_entry", entry.id, label=f"{exam.title}：{entry.user.name}",
+            before={"extra_minutes": entry.extra_minutes - minutes}, after={"extra_minutes": entry.extra_minutes},
+            reason=reason, district_id=entry.district_id,
+        )
+    db.session.flush()
+    return len(entries)
+
+
+def reopen_attempt(actor, attempt, reason, extra_minutes=0):
+    """Give back a submitted attempt that a fault closed; its answers stay, its score is cleared.
+
+    Its departure count starts again (the events keep the history), so an attempt
+    submitted at the departure limit is not submitted again by the next one.
+    """
+    _require_reason(reason)
+    exam = db.session.get(Exam, attempt.exam_id)
+    if attempt.state != AttemptState.SUBMITTED:
+        raise DomainError("只有已交卷的答卷可以重新开放")
+    if exam.status != ExamStatus.PUBLISHED or utcnow() >= exam.closes_at:
+        raise DomainError("考试开放时段已结束，不能重新开放答卷")
+    entry = db.session.get(RosterEntry, attempt.roster_entry_id)
+    if extra_minutes:
+        grant_extra_time(actor, exam, [entry], extra_minutes, reason)
+    deadline = attempt.compute_deadline(exam, entry.extra_minutes)
+    if utcnow() >= deadline:
+        raise DomainError("该考生的答题时间已用完，请同时延长时间", field="minutes")
+    before = {"state": attempt.state, "score": str(attempt.score)}
+    attempt.state, attempt.submitted_at, attempt.submit_reason = AttemptState.IN_PROGRESS, None, None
+    attempt.score, attempt.deadline_at, attempt.departures = None, deadline, 0
+    for item in attempt.items:
+        item.awarded = None
+    db.session.flush()
+    record_change(
+        actor, "attempt.reopen", "attempt", attempt.id, label=f"{exam.title}：{attempt.user.name}",
+        before=before, after={"state": attempt.state, "score": None}, reason=reason, district_id=entry.district_id,
+    )
+    return attempt
+
+
+def void_attempt(actor, attempt, reason):
+    """Annul an attempt (for example someone sat for another); it scores nothing and cannot resume."""
+    _require_reason(reason)
+    if attempt.state == AttemptState.VOIDED:
+        raise DomainError("该答卷已经作废")
+    exam = db.session.get(Exam, attempt.exam_id)
+    if exam.status == ExamStatus.SEALED:
+        raise DomainError("考试成绩已封存，不能作废答卷")
+    entry = db.session.get(RosterEntry, attempt.roster_entry_id)
+    before = {"state": attempt.state, "score": str(attempt.score) if attempt.score is not None else None}
+    attempt.state, attempt.score, attempt.voided_reason, attempt.live_token = AttemptState.VOIDED, None, reason, None
+    if attempt.submitted_at is None:
+        attempt.submitted_at = utcnow()
+    db.session.flush()
+    record_change(
+        actor, "attempt.void", "attempt", attempt.id, label=f"{exam.title}：{attempt.user.name}",
+        before=before, after={"state": attempt.state}, reason=reason, district_id=entry.district_id,
+    )
+    return attempt
+
+
+# --- the examinee's page: taking over, saving, departures ---------------------------
+
+#: what the page reports; departures count towards the exam's limit
+DEPARTURE = "departure"
+PAGE_EVENTS = {DEPARTURE, "copy", "paste", "offline", "online"}
+MAX_SAVES_PER_REQUEST = 200
+MAX_BLANK_LENGTH = 200
+
+
+class SaveRefused(DomainError):
+    """A save the server will not take; ``reason`` tells the page what to do."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
+
+
+def claim_attempt(attempt, *, address=None, user_agent=None):
+    """Make the page being opened the only one that may save; an older page is told it was taken over."""
+    taken_over = attempt.live_token is not None
+    attempt.live_token = secrets.token_urlsafe(24)
+    record_event(attempt, "takeover" if taken_over else "opened", address=address, user_agent=user_agent)
+    db.session.flush()
+    return attempt.live_token
+
+
+def _check_live(attempt, token, exam):
+    if attempt.state == AttemptState.VOIDED:
+        raise SaveRefused("该答卷已被作废，不能继续作答", "closed")
+    if attempt.state == AttemptState.IN_PROGRESS and attempt.is_overdue(exam.grace_seconds):
+        submit_attempt(attempt, SubmitReason.DEADLINE)
+    if attempt.state == AttemptState.SUBMITTED:
+        raise SaveRefused("考试时间已到或答卷已提交，不能再修改答案", "closed")
+    if not token or token != attempt.live_token:
+        raise SaveRefused("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面", "taken_over")
+
+
+def clean_response(version, response):
+    """The response in the version's terms, or raise DomainError for something no page would send."""
+    if response is None:
+        return None
+    options = "ABCDEF"[: len(version.options)]
+    if version.qtype == "single":
+        if not isinstance(response, str) or (response and (len(response) != 1 or response not in options)):
+            raise DomainError("单选题的答案无效")
+        return response or None
+    if version.qtype == "multiple":
+        if not isinstance(response, str) or any(c not in options for c in response) or len(set(response)) != len(response):
+            raise DomainError("多选题的答案无效")
+        return "".join(sorted(response)) or None
+    if version.qtype == "judge":
+        if response not in ("T", "F", ""):
+            raise DomainError("判断题的答案无效")
+        return response or None
+    blanks = len(version.answer)
+    if (
+        not isinstance(response, list)
+        or len(response) != blanks
+        or any(not isinstance(part, str) or len(part) > MAX_BLANK_LENGTH for part in response)
+    ):
+        raise DomainError("填空题的答案无效")
+    return response if any(part.strip() for part in response) else None
+
+
+def save_responses(attempt, token, saves, *, address=None, user_agent=None):
+    """Apply saves [{seq, position, response, flagged}]; a save older than what an item holds is ignored.
+
+    Returns {"acked": [seq, ...], "stale": [seq, ...]}: both are safe for the page to forget.
+    """
+    exam = db.session.get(Exam, attempt.exam_id)
+    _check_live(attempt, token, exam)
+    if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
+        raise DomainError("保存请求无效")
+    positions = [p for p in {save.get("position") for save in saves if isinstance(save, dict)} if isinstance(p, int)]
+    rows = db.session.execute(
+        select(AttemptItem.id, AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position.in_(positions))
+    ).all()
+    items = {row.position: row for row in rows}
+    now = utcnow()
+    acked, stale = [], []
+    top = 0
+    for save in saves:
+        if not isinstance(save, dict):
+            raise DomainError("保存请求无效")
+        seq, position = save.get("seq"), save.get("position")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or position not in items:
+            raise DomainError("保存请求无效：题号或序号不正确")
+        item = items[position]
+        response = clean_response(item, save.get("response"))
+        flagged = bool(save.get("flagged", False))
+        result = db.session.execute(
+            update(AttemptItem)
+            .where(AttemptItem.id == item.id, AttemptItem.response_seq < seq)
+            .values(response=response, flagged=flagged, response_seq=seq, answered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        (acked if result.rowcount == 1 else stale).append(seq)
+        top = max(top, seq)
+    # last_seq only ever grows, whatever order concurrent requests commit in
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id)
+        .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top, top), else_=Attempt.last_seq))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return {"acked": acked, "stale": stale}
+
+
+def report_event(attempt, token, kind, *, address=None, user_agent=None, detail=None):
+    """Record what the page saw; at the exam's departure limit the attempt is submitted. Returns True if it was."""
+    exam = db.session.get(Exam, attempt.exam_id)
+    _check_live(attempt, token, exam)
+    if kind not in PAGE_EVENTS:
+        raise DomainError("事件类型无效")
+    detail = {k: str(v)[:100] for k, v in (detail or {}).items()} if isinstance(detail, dict) else None
+    record_event(attempt, kind, address=address, user_agent=user_agent, detail=detail)
+    if kind != DEPARTURE:
+        db.session.flush()
+        return False
+    db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id).values(departures=Attempt.departures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    db.session.refresh(attempt)
+    if exam.departure_limit and attempt.departures >= exam.departure_limit:
+        return submit_attempt(attempt, SubmitReason.DEPARTURES)
+    return False
+
+
+def finish_attempt(attempt, token, saves=None, *, address=None, user_agent=None):
+    """The examinee's submit: last saves first (same transaction), then submit and grade. Idempotent."""
+    if attempt.state != AttemptState.IN_PROGRESS:
+        return False
+    if saves:
+        save_responses(attempt, token, saves, address=address, user_agent=user_agent)
+    else:
+        _check_live(attempt, token, db.session.get(Exam, attempt.exam_id))
+    reason = SubmitReason.DEADLINE if utcnow() >= attempt.deadline_at else SubmitReason.EXAMINEE
+    return submit_attempt(attempt, reason)

@@ -1,0 +1,423 @@
+"""The examinee's routes: saving with sequence numbers, time limits, ownership, and the closed book."""
+
+import json
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from examapp.auth.models import User
+from examapp.bank.models import QuestionVersion
+from examapp.exams.models import Exam, ReleaseMode
+from examapp.extensions import db
+from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState
+from examapp.sitting.services import start_attempt
+
+from . import exam_factories as factories
+from .conftest import csrf_token, login
+
+
+@pytest.fixture
+def sitting(app, world, clock):
+    """A published exam, kaosheng logged in with the attempt page open; returns a small driver."""
+    with app.app_context():
+        exam = factories.exam(world, publish=True, grace_seconds=60, release_mode=ReleaseMode.AFTER_CLOSE)
+        db.session.commit()
+        exam_id = exam.id
+    client = app.test_client()
+    login(client, "kaosheng")
+    token = csrf_token(client, f"/exam/{exam_id}")
+    response = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return Sitting(app, client, attempt_id, exam_id)
+
+
+class Sitting:
+    def __init__(self, app, client, attempt_id, exam_id):
+        self.app, self.client, self.attempt_id, self.exam_id = app, client, attempt_id, exam_id
+        self.open_page()
+
+    def open_page(self):
+        page = self.client.get(f"/attempt/{self.attempt_id}")
+        self.html = page.get_data(as_text=True)
+        self.token = re.search(r'data-token="([^"]+)"', self.html).group(1)
+        self.csrf = re.search(r'data-csrf="([^"]+)"', self.html).group(1)
+        return page
+
+    def post(self, path, payload, client=None):
+        return (client or self.client).post(
+            f"/attempt/{self.attempt_id}/{path}", data=json.dumps(payload),
+            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf, "Accept": "application/json"},
+        )
+
+    def save(self, *saves, token=None):
+        return self.post("save", {"token": token or self.token, "saves": list(saves)})
+
+    def item(self, position):
+        with self.app.app_context():
+            return db.session.scalar(
+                select(AttemptItem).where(AttemptItem.attempt_id == self.attempt_id, AttemptItem.position == position)
+            )
+
+    def attempt(self):
+        with self.app.app_context():
+            return db.session.get(Attempt, self.attempt_id)
+
+    def first(self, qtype):
+        """(position, version) of the first question of a type."""
+        with self.app.app_context():
+            row = db.session.execute(
+                select(AttemptItem.position, QuestionVersion)
+                .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+                .where(AttemptItem.attempt_id == self.attempt_id, QuestionVersion.qtype == qtype)
+                .order_by(AttemptItem.position)
+            ).first()
+            return row[0], row[1]
+
+
+# --- saving ------------------------------------------------------------------------------
+
+
+def test_save_is_stored_and_answered_only_after_commit(sitting):
+    response = sitting.save({"seq": 1, "position": 1, "response": "B", "flagged": True})
+    assert response.status_code == 200
+    assert response.json["status"] == "saved" and response.json["acked"] == [1]
+    item = sitting.item(1)
+    assert item.response == "B" and item.flagged and item.response_seq == 1
+    assert sitting.attempt().last_seq == 1
+
+
+def test_stale_and_replayed_saves_never_overwrite_newer_ones(sitting):
+    assert sitting.save({"seq": 5, "position": 1, "response": "C"}).json["acked"] == [5]
+    stale = sitting.save({"seq": 3, "position": 1, "response": "A"})
+    assert stale.status_code == 200 and stale.json["stale"] == [3]
+    replay = sitting.save({"seq": 5, "position": 1, "response": "D"})
+    assert replay.json["stale"] == [5]
+    assert sitting.item(1).response == "C"
+    # an older save for another question is not lost because a newer one arrived first
+    assert sitting.save({"seq": 4, "position": 2, "response": "A"}).json["acked"] == [4]
+    assert sitting.item(2).response == "A" and sitting.attempt().last_seq == 5
+
+
+def test_a_queue_sent_in_one_request_is_applied_in_order(sitting):
+    response = sitting.save(
+        {"seq": 1, "position": 1, "response": "A"},
+        {"seq": 2, "position": 2, "response": "B"},
+        {"seq": 3, "position": 1, "response": "D"},
+    )
+    assert response.json["acked"] == [1, 2, 3]
+    assert sitting.item(1).response == "D" and sitting.item(2).response == "B"
+
+
+@pytest.mark.parametrize(
+    "qtype, response",
+    [("single", "Z"), ("single", "AB"), ("multiple", "AA"), ("judge", "maybe"), ("single", 7), ("multiple", ["A"])],
+)
+def test_malformed_answers_are_refused_with_a_reason_and_change_nothing(sitting, qtype, response):
+    position, _ = sitting.first(qtype)
+    refused = sitting.save({"seq": 1, "position": position, "response": response})
+    assert refused.status_code == 400 and "无效" in refused.json["error"]
+    assert sitting.item(position).response is None and sitting.item(position).response_seq == 0
+
+
+@pytest.mark.parametrize("payload", [{"seq": 0, "position": 1}, {"seq": 1, "position": 999}, {"seq": True, "position": 1}])
+def test_bad_sequence_or_position_is_refused(sitting, payload):
+    assert sitting.save(payload).status_code == 400
+
+
+def test_save_without_csrf_header_is_refused(sitting):
+    response = sitting.client.post(
+        f"/attempt/{sitting.attempt_id}/save", json={"token": sitting.token, "saves": [{"seq": 1, "position": 1}]}
+    )
+    assert response.status_code == 400
+    assert sitting.item(1).response_seq == 0
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "offset, accepted",
+    [(timedelta(seconds=-1), True), (timedelta(seconds=59), True), (timedelta(seconds=61), False)],
+)
+def test_saves_around_the_deadline_and_grace(sitting, clock, offset, accepted):
+    clock.set(sitting.attempt().deadline_at + offset)
+    response = sitting.save({"seq": 1, "position": 1, "response": "A"})
+    if accepted:
+        assert response.status_code == 200 and sitting.item(1).response == "A"
+    else:
+        assert response.status_code == 409 and response.json["reason"] == "closed"
+        assert "考试时间已到" in response.json["error"]
+        assert sitting.item(1).response is None
+        assert sitting.attempt().state == AttemptState.SUBMITTED  # closed on this touch
+
+
+def test_state_reports_server_seconds_left(sitting, clock):
+    clock.advance(minutes=10)
+    state = sitting.client.get(f"/attempt/{sitting.attempt_id}/state?token={sitting.token}").json
+    assert state["state"] == "in_progress" and state["seconds_left"] == 50 * 60 and state["taken_over"] is False
+
+
+def test_reload_keeps_paper_answers_and_remaining_time(sitting, clock):
+    position, _ = sitting.first("single")
+    sitting.save({"seq": 1, "position": position, "response": "C"})
+    before = [(i.position, i.question_version_id) for i in [sitting.item(p) for p in range(1, 10)]]
+    clock.advance(minutes=7)
+    sitting.open_page()
+    after = [(i.position, i.question_version_id) for i in [sitting.item(p) for p in range(1, 10)]]
+    assert before == after
+    assert 'data-seconds="3180"' in sitting.html
+    section = sitting.html.split(f'id="q{position}"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'value="C"\s+checked', section)
+
+
+# --- one live page -----------------------------------------------------------------------------
+
+
+def test_opening_the_attempt_elsewhere_takes_over(app, sitting):
+    old_token = sitting.token
+    other = app.test_client()
+    login(other, "kaosheng")
+    other.get(f"/attempt/{sitting.attempt_id}")
+    refused = sitting.save({"seq": 1, "position": 1, "response": "A"}, token=old_token)
+    assert refused.status_code == 409 and refused.json["reason"] == "taken_over"
+    state = sitting.client.get(f"/attempt/{sitting.attempt_id}/state?token={old_token}").json
+    assert state["taken_over"] is True
+    with app.app_context():
+        kinds = db.session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id)).all()
+        assert kinds.count("takeover") == 1
+
+
+# --- departures and submitting ------------------------------------------------------------------
+
+
+def test_departures_are_counted_and_the_limit_submits(app, sitting):
+    with app.app_context():
+        db.session.get(Exam, sitting.exam_id).departure_limit = 2
+        db.session.commit()
+    first = sitting.post("event", {"token": sitting.token, "kind": "departure", "detail": {"how": "blur"}})
+    assert first.json["departures"] == 1 and first.json["submitted"] is False
+    assert sitting.post("event", {"token": sitting.token, "kind": "copy"}).json["departures"] == 1
+    second = sitting.post("event", {"token": sitting.token, "kind": "departure", "detail": {"how": "hidden"}})
+    assert second.json["submitted"] is True and second.json["result_url"].endswith("/result")
+    attempt = sitting.attempt()
+    assert attempt.state == AttemptState.SUBMITTED and attempt.submit_reason == "departures"
+    assert sitting.post("event", {"token": sitting.token, "kind": "bogus"}).status_code == 409
+
+
+def test_unknown_event_kind_is_refused(sitting):
+    assert sitting.post("event", {"token": sitting.token, "kind": "bogus"}).status_code == 400
+
+
+def test_submit_with_last_saves_grades_once(sitting):
+    position, version = sitting.first("single")
+    payload = {"token": sitting.token, "saves": [{"seq": 1, "position": position, "response": version.answer}]}
+    first = sitting.post("submit", payload)
+    again = sitting.post("submit", payload)
+    assert first.json["status"] == again.json["status"] == "submitted"
+    attempt = sitting.attempt()
+    assert attempt.state == AttemptState.SUBMITTED and attempt.score > 0
+    with app_context(sitting.app):
+        assert db.session.scalar(
+            select(func.count()).select_from(AttemptEvent).where(AttemptEvent.kind == "submitted")
+        ) == 1
+
+
+def test_form_submit_without_javascript(sitting):
+    page = sitting.client.get(f"/attempt/{sitting.attempt_id}/submit").get_data(as_text=True)
+    assert "还有 9 道题未作答" in page
+    response = sitting.client.post(
+        f"/attempt/{sitting.attempt_id}/submit",
+        data={"csrf_token": csrf_token(sitting.client, f"/attempt/{sitting.attempt_id}/submit"), "token": sitting.token},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/result")
+    assert sitting.attempt().state == AttemptState.SUBMITTED
+
+
+@contextmanager
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+# --- ownership -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("GET", ""), ("POST", "/save"), ("POST", "/event"), ("GET", "/state"), ("GET", "/submit"), ("POST", "/submit"),
+     ("GET", "/result")],
+)
+def test_someone_elses_attempt_is_refused_on_every_route(app, sitting, method, path):
+    intruder = app.test_client()
+    login(intruder, "kaosheng2")
+    url = f"/attempt/{sitting.attempt_id}{path}"
+    if method == "GET":
+        response = intruder.get(url)
+    else:
+        response = intruder.post(
+            url, data=json.dumps({"token": sitting.token, "saves": [{"seq": 1, "position": 1, "response": "A"}]}),
+            headers={"Content-Type": "application/json", "X-CSRFToken": csrf_token(intruder, "/")},
+        )
+    assert response.status_code == 403
+    assert sitting.item(1).response is None and sitting.attempt().state == AttemptState.IN_PROGRESS
+
+
+def test_admins_cannot_use_the_examinee_routes(app, sitting):
+    admin = app.test_client()
+    login(admin, "admin")
+    assert admin.get(f"/attempt/{sitting.attempt_id}").status_code == 403
+
+
+# --- the closed book ---------------------------------------------------------------------------------
+
+
+def _secrets(app, attempt_id):
+    """Every answer key, explanation and source of this attempt's paper."""
+    with app.app_context():
+        versions = db.session.scalars(
+            select(QuestionVersion).join(AttemptItem, AttemptItem.question_version_id == QuestionVersion.id).where(
+                AttemptItem.attempt_id == attempt_id
+            )
+        ).all()
+        return [(v.explanation, v.source, v.answer) for v in versions]
+
+
+def test_nothing_before_release_reveals_answers_or_scores(app, sitting):
+    secrets = _secrets(app, sitting.attempt_id)
+    bodies = [
+        sitting.html,
+        sitting.client.get(f"/attempt/{sitting.attempt_id}/state?token={sitting.token}").get_data(as_text=True),
+        sitting.save({"seq": 1, "position": 1, "response": "A"}).get_data(as_text=True),
+        sitting.client.get(f"/attempt/{sitting.attempt_id}/submit").get_data(as_text=True),
+    ]
+    for body in bodies:
+        for explanation, source, _answer in secrets:
+            assert explanation not in body and source not in body
+        for word in ("answer-key", "正确答案", "awarded", "score", "解析"):
+            assert word not in body
+    sitting.post("submit", {"token": sitting.token})
+    result = sitting.client.get(f"/attempt/{sitting.attempt_id}/result").get_data(as_text=True)
+    assert "成绩将在考试结束" in result and 'data-testid="score"' not in result
+    assert not any(explanation in result for explanation, _s, _a in secrets)
+
+
+def test_score_and_review_after_the_window_closes(app, sitting, clock):
+    sitting.post("submit", {"token": sitting.token})
+    with app.app_context():
+        closes = db.session.get(Exam, sitting.exam_id).closes_at
+    clock.set(closes + timedelta(seconds=1))
+    result = sitting.client.get(f"/attempt/{sitting.attempt_id}/result").get_data(as_text=True)
+    assert 'data-testid="score"' in result and 'data-testid="answer-key"' in result
+    explanation, source, _ = _secrets(app, sitting.attempt_id)[0]
+    assert source in result
+
+
+def test_release_on_submit_shows_the_score_at_once(app, sitting):
+    with app.app_context():
+        db.session.get(Exam, sitting.exam_id).release_mode = ReleaseMode.ON_SUBMIT
+        db.session.commit()
+    sitting.post("submit", {"token": sitting.token})
+    result = sitting.client.get(f"/attempt/{sitting.attempt_id}/result").get_data(as_text=True)
+    assert 'data-testid="score"' in result and 'data-testid="answer-key"' not in result  # review waits for the close
+
+
+# --- the lobby and the start page ---------------------------------------------------------------------
+
+
+def test_lobby_lists_open_upcoming_and_done(app, world, client, clock):
+    with app.app_context():
+        category = factories.small_bank()
+        factories.exam(world, publish=True, category=category, title="正在进行的考试")
+        now = clock.now()
+        factories.exam(world, publish=True, category=category, title="下周的考试",
+                       opens_at=now + timedelta(days=7), closes_at=now + timedelta(days=7, hours=2))
+        factories.exam(world, category=category, title="草稿考试")
+        db.session.commit()
+    login(client, "kaosheng")
+    page = client.get("/").get_data(as_text=True)
+    open_part = page.split('data-testid="lobby-open"', 1)[1].split("</div>\n  {% endif %}", 1)[0]
+    assert "正在进行的考试" in open_part and "进入考试" in open_part
+    assert "下周的考试" in page.split('data-testid="lobby-upcoming"', 1)[1]
+    assert "草稿考试" not in page
+
+
+def test_start_needs_the_pledge_and_the_access_code(app, world, client):
+    with app.app_context():
+        exam = factories.exam(world, publish=True, access_code="ZZ2026")
+        db.session.commit()
+        exam_id = exam.id
+    login(client, "kaosheng")
+    token = csrf_token(client, f"/exam/{exam_id}")
+    no_pledge = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "access_code": "ZZ2026"})
+    assert no_pledge.status_code == 400 and "请先确认闭卷考试承诺" in no_pledge.get_data(as_text=True)
+    wrong = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y", "access_code": "nope"})
+    assert wrong.status_code == 403 and "考试口令不正确" in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+    ok = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y", "access_code": "ZZ2026"})
+    assert ok.status_code == 302
+
+
+def test_someone_not_on_the_roster_gets_404(app, world, make, client):
+    with app.app_context():
+        exam = factories.exam(world, publish=True, units=[db.session.merge(world.districts["a"])])
+        db.session.commit()
+        exam_id = exam.id
+    login(client, "kaosheng2")
+    assert client.get(f"/exam/{exam_id}").status_code == 404
+
+
+# --- speed: a page of 80 questions makes a bounded number of queries -------------------------------------
+
+
+@contextmanager
+def count_queries(app):
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _queries_for_attempt_page(app, world, singles, others, points):
+    from examapp.bank.content import QType
+    from examapp.exams.services import set_blueprint
+
+    with app.app_context():
+        category = factories.small_bank(per_type=singles, category_name=f"分类{singles}")
+        rows = [
+            {"qtype": QType.SINGLE, "count": singles, "points": points[0]},
+            {"qtype": QType.MULTIPLE, "count": others, "points": points[1]},
+            {"qtype": QType.JUDGE, "count": others, "points": points[1]},
+        ]
+        exam = factories.exam(world, category=category)
+        set_blueprint(None, exam, [dict(r, category_id=category.id) for r in rows])
+        exam.status = "published"
+        person = db.session.scalar(select(User).where(User.username == "kaosheng"))
+        attempt = start_attempt(exam, person)
+        db.session.commit()
+        attempt_id, size = attempt.id, len(attempt.items)
+    client = app.test_client()
+    login(client, "kaosheng")
+    with count_queries(app) as statements:
+        assert client.get(f"/attempt/{attempt_id}").status_code == 200
+    return len(statements), size
+
+
+def test_attempt_page_queries_do_not_grow_with_the_paper(app, world, clock):
+    small, small_size = _queries_for_attempt_page(app, world, 4, 2, ("10", "15"))
+    large, large_size = _queries_for_attempt_page(app, world, 40, 20, ("1", "1.5"))
+    assert (small_size, large_size) == (8, 80)
+    assert large == small, (small, large)
+    assert large <= 20
