@@ -129,6 +129,7 @@ class Client:
     """One examinee's browser: a keep-alive connection with the session cookie."""
 
     def __init__(self, port):
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookie = ""
 
@@ -136,9 +137,15 @@ class Client:
         headers = dict(headers or {})
         if self.cookie:
             headers["Cookie"] = self.cookie
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            # the server closed a kept-alive connection: count a failure and reconnect
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return 0, b""
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
                 self.cookie = value.split(";", 1)[0]

@@ -65,6 +65,9 @@ def build_config(instance_path, overrides=None):
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_NAME": "examapp_session",
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_LIFETIME_SECONDS", "43200")),
+        # A login lasts the lifetime from sign-in; not re-signing the cookie on every
+        # response keeps the answer-save path cheap on exam day.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # The CSRF token lives as long as the session: an exam can run past an hour.
         "WTF_CSRF_TIME_LIMIT": None,
         # WTForms messages come from its bundled zh catalogue (see examapp.forms), not Flask-Babel

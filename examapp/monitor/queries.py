@@ -28,7 +28,8 @@ PER_PAGE = 50
 #: the kinds examapp/sitting records (record_event, report_event)
 EVENT_LABELS = {
     "opened": "打开答题页面",
-    "takeover": "在另一页面或电脑上打开（接管）",
+    "reopened": "在同一浏览器中重新打开（刷新页面）",
+    "takeover": "在另一个浏览器或电脑上打开（接管）",
     "departure": "离开考试页面",
     "copy": "复制",
     "paste": "粘贴",

@@ -55,7 +55,8 @@ class Attempt(TimestampMixin, db.Model):
     score: Mapped[object | None] = mapped_column(Numeric(6, 2))
     #: the seed the paper was drawn with (reproducible draws)
     seed: Mapped[int] = mapped_column(nullable=False)
-    #: highest save sequence number accepted; older or replayed saves are ignored
+    #: highest save sequence number recorded with ``last_saved_at`` (kept at most 30 s behind;
+    #: each item keeps its own exact number, which decides whether a save is newer)
     last_seq: Mapped[int] = mapped_column(nullable=False, default=0)
     last_saved_at: Mapped[object | None] = mapped_column(UTCDateTime)
     departures: Mapped[int] = mapped_column(nullable=False, default=0)

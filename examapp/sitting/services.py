@@ -260,10 +260,14 @@ def void_attempt(actor, attempt, reason):
 
 # --- the examinee's page: taking over, saving, departures ---------------------------
 
+#: how a page came to hold the attempt: first opening, a reload in the same browser, another browser or PC
+OPENING_EVENTS = ("opened", "reopened", "takeover")
 #: what the page reports; departures count towards the exam's limit
 DEPARTURE = "departure"
 PAGE_EVENTS = {DEPARTURE, "copy", "paste", "offline", "online"}
 MAX_SAVES_PER_REQUEST = 200
+#: how fresh the attempt's "last saved" time is kept
+LAST_SAVE_RESOLUTION = timedelta(seconds=30)
 MAX_BLANK_LENGTH = 200
 
 
@@ -277,9 +281,21 @@ class SaveRefused(DomainError):
 
 def claim_attempt(attempt, *, address=None, user_agent=None):
     """Make the page being opened the only one that may save; an older page is told it was taken over."""
-    taken_over = attempt.live_token is not None
+    kind = "opened"
+    if attempt.live_token is not None:
+        # The same browser on the same PC is a reload; anything else took the attempt over.
+        previous = db.session.execute(
+            select(AttemptEvent.client_address, AttemptEvent.user_agent)
+            .where(AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind.in_(OPENING_EVENTS))
+            .order_by(AttemptEvent.id.desc())
+            .limit(1)
+        ).first()
+        same = previous is not None and (previous.client_address, previous.user_agent) == (
+            address, (user_agent or "")[:255] or None
+        )
+        kind = "reopened" if same else "takeover"
     attempt.live_token = secrets.token_urlsafe(24)
-    record_event(attempt, "takeover" if taken_over else "opened", address=address, user_agent=user_agent)
+    record_event(attempt, kind, address=address, user_agent=user_agent)
     db.session.flush()
     return attempt.live_token
 
@@ -358,13 +374,16 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
         )
         (acked if result.rowcount == 1 else stale).append(seq)
         top = max(top, seq)
-    # last_seq only ever grows, whatever order concurrent requests commit in
-    db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id)
-        .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top, top), else_=Attempt.last_seq))
-        .execution_options(synchronize_session=False)
-    )
+    # The attempt row is written at most every LAST_SAVE_RESOLUTION (the monitor's "last
+    # save"); a page resumes its numbering from the items' own sequence numbers.
+    if attempt.last_saved_at is None or now - attempt.last_saved_at > LAST_SAVE_RESOLUTION:
+        # last_seq only ever grows, whatever order concurrent requests commit in
+        db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id)
+            .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top, top), else_=Attempt.last_seq))
+            .execution_options(synchronize_session=False)
+        )
     db.session.flush()
     return {"acked": acked, "stale": stale}
 

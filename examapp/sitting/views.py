@@ -86,9 +86,11 @@ def attempt(attempt_id):
     token = claim_attempt(attempt, **_client())
     db.session.commit()
     exam = db.session.get(Exam, attempt.exam_id)
+    questions = paper_view(attempt)
     return render_template(
-        "sitting/attempt.html", attempt=attempt, exam=exam, token=token, questions=paper_view(attempt),
+        "sitting/attempt.html", attempt=attempt, exam=exam, token=token, questions=questions,
         seconds_left=attempt.seconds_left(), submit_form=SubmitForm(),
+        last_seq=max([attempt.last_seq] + [q["seq"] for q in questions]),
     )
 
 
@@ -144,7 +146,6 @@ def state(attempt_id):
         "state": attempt.state,
         "seconds_left": attempt.seconds_left() if attempt.is_in_progress else 0,
         "taken_over": attempt.is_in_progress and token != attempt.live_token,
-        "last_seq": attempt.last_seq,
         "result_url": url_for("sitting.result", attempt_id=attempt.id),
     })
 
