@@ -32,6 +32,18 @@ class Status:
     LABELS = {DRAFT: "草稿", PUBLISHED: "已发布", RETIRED: "已停用"}
 
 
+class _TypeAndDifficultyLabels:
+    """Chinese labels of ``qtype`` and ``difficulty``, shared by questions and their versions."""
+
+    @property
+    def qtype_label(self):
+        return QType.LABELS[self.qtype]
+
+    @property
+    def difficulty_label(self):
+        return Difficulty.LABELS[self.difficulty]
+
+
 class QuestionCategory(db.Model):
     """A knowledge area (知识点); a small tree, names unique across it."""
 
@@ -50,7 +62,7 @@ class QuestionCategory(db.Model):
         return f"<QuestionCategory {self.name}>"
 
 
-class Question(TimestampMixin, db.Model):
+class Question(_TypeAndDifficultyLabels, TimestampMixin, db.Model):
     """A question's identity and status; its content lives in ``current_version``.
 
     Category, type, difficulty and the stem are copied from the current version
@@ -97,14 +109,6 @@ class Question(TimestampMixin, db.Model):
         return Status.LABELS[self.status]
 
     @property
-    def qtype_label(self):
-        return QType.LABELS[self.qtype]
-
-    @property
-    def difficulty_label(self):
-        return Difficulty.LABELS[self.difficulty]
-
-    @property
     def is_drawable(self):
         """Only published questions go into papers; drafts and retired ones never do."""
         return self.status == Status.PUBLISHED
@@ -127,7 +131,7 @@ class Question(TimestampMixin, db.Model):
         moves[status]()
 
 
-class QuestionVersion(db.Model):
+class QuestionVersion(_TypeAndDifficultyLabels, db.Model):
     """One immutable state of a question. Papers and attempts point here."""
 
     __tablename__ = "question_versions"
@@ -163,14 +167,6 @@ class QuestionVersion(db.Model):
 
     def __repr__(self):
         return f"<QuestionVersion {self.question_id}.{self.number}>"
-
-    @property
-    def qtype_label(self):
-        return QType.LABELS[self.qtype]
-
-    @property
-    def difficulty_label(self):
-        return Difficulty.LABELS[self.difficulty]
 
     @property
     def answer_text(self):

@@ -60,6 +60,19 @@ def _problems_of(exc):
 # --- blueprint ---------------------------------------------------------------------
 
 
+def _edit_rows(rows, action):
+    """Handle the editor's "add a row" / "remove row N" buttons; True when ``action`` was one."""
+    if action == "add_row":
+        rows.append_entry()
+        return True
+    if action.startswith("remove_row-") and action[11:].isdigit():
+        index = int(action[11:])
+        if len(rows.entries) > 1 and index < len(rows.entries):
+            del rows.entries[index]
+        return True
+    return False
+
+
 def _blueprint_form(exam):
     if request.method == "POST":
         return BlueprintForm()
@@ -86,12 +99,8 @@ def paper(exam_id):
     row_errors, problems, status = {}, [], 200
     action = request.form.get("action", "")
     if request.method == "POST":
-        if action == "add_row":
-            form.rows.append_entry()
-        elif action.startswith("remove_row-") and action[11:].isdigit() and len(form.rows.entries) > 1:
-            index = int(action[11:])
-            if index < len(form.rows.entries):
-                del form.rows.entries[index]
+        if _edit_rows(form.rows, action):
+            pass
         elif not form.validate_on_submit():
             problems, status = ["请求无效，请刷新页面后重试"], 400
         else:
@@ -163,14 +172,10 @@ def fixed_paper(exam_id):
     row_errors, problems, status = {}, [], 200
     action = request.form.get("action", "")
     if request.method == "POST":
-        if action == "add_row":
-            form.items.append_entry()
-        elif action == "bulk_add":
+        if action == "bulk_add":
             _bulk_add(form)
-        elif action.startswith("remove_row-") and action[11:].isdigit() and len(form.items.entries) > 1:
-            index = int(action[11:])
-            if index < len(form.items.entries):
-                del form.items.entries[index]
+        elif _edit_rows(form.items, action):
+            pass
         elif not form.validate_on_submit():
             problems, status = ["请求无效，请刷新页面后重试"], 400
         else:
