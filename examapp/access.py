@@ -185,6 +185,15 @@ def _object_allowed(user, permission, obj):
     raise TypeError(f"no access rule for {type(obj).__name__}")
 
 
+def own_attempts(user_id):
+    """The sitting.sit rule for attempts (owner only) as a SQL condition on the user's id (a
+    value or a bind parameter), for statements that check it in the database instead of on a
+    loaded attempt."""
+    from .sitting.models import Attempt
+
+    return Attempt.user_id == user_id
+
+
 def ensure(user, permission, obj=None):
     """Abort with 403, or 404 for an object outside the user's reach."""
     if not has_role_permission(user, permission):

@@ -13,15 +13,19 @@ from examapp.bank.models import QuestionVersion
 from examapp.exams.models import Exam, ReleaseMode
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState
-from examapp.sitting.services import start_attempt
+from examapp.sitting.saving import paper_rules
+from examapp.sitting.services import paper_rules_for, start_attempt
 
 from . import exam_factories as factories
 from .conftest import csrf_token, login
 
 
-@pytest.fixture
-def sitting(app, world, clock):
-    """A published exam, kaosheng logged in with the attempt page open; returns a small driver."""
+@pytest.fixture(params=["first save", "page known"])
+def sitting(request, app, world, clock):
+    """A published exam, kaosheng logged in with the attempt page open; returns a small driver.
+
+    Every test runs twice: as the page's first save in this process (the full path, which
+    reads the paper), and with the page's paper already known (the one-statement path)."""
     with app.app_context():
         exam = factories.exam(world, publish=True, grace_seconds=60, release_mode=ReleaseMode.AFTER_CLOSE)
         db.session.commit()
@@ -32,12 +36,13 @@ def sitting(app, world, clock):
     response = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return Sitting(app, client, attempt_id, exam_id)
+    return Sitting(app, client, attempt_id, exam_id, known=request.param == "page known")
 
 
 class Sitting:
-    def __init__(self, app, client, attempt_id, exam_id):
+    def __init__(self, app, client, attempt_id, exam_id, known=False):
         self.app, self.client, self.attempt_id, self.exam_id = app, client, attempt_id, exam_id
+        self.known = known
         self.open_page()
 
     def open_page(self):
@@ -45,7 +50,15 @@ class Sitting:
         self.html = page.get_data(as_text=True)
         self.token = re.search(r'data-token="([^"]+)"', self.html).group(1)
         self.csrf = re.search(r'data-csrf="([^"]+)"', self.html).group(1)
+        if self.known:
+            self.remember_paper()
         return page
+
+    def remember_paper(self):
+        """What a first save does besides saving: this process learns the page's paper."""
+        with self.app.app_context():
+            paper_rules_for(db.session.get(Attempt, self.attempt_id), self.token)
+            assert paper_rules.get(self.attempt_id, self.token)
 
     def post(self, path, payload, client=None):
         return (client or self.client).post(
@@ -130,6 +143,53 @@ def test_malformed_answers_are_refused_with_a_reason_and_change_nothing(sitting,
 @pytest.mark.parametrize("payload", [{"seq": 0, "position": 1}, {"seq": 1, "position": 999}, {"seq": True, "position": 1}])
 def test_bad_sequence_or_position_is_refused(sitting, payload):
     assert sitting.save(payload).status_code == 400
+
+
+def _statements_of_a_save(sitting, seq, position):
+    with count_queries(sitting.app) as statements:
+        assert sitting.save({"seq": seq, "position": position, "response": "A"}).json["acked"] == [seq]
+    return [s.split()[0] + " " + s.split()[1] for s in statements
+            if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
+
+
+@pytest.mark.parametrize("sitting", ["page known"], indirect=True)
+def test_a_save_from_a_known_page_is_one_statement(sitting):
+    # the session's user, then the conditional UPDATE (and, once in a while, the attempt's "last save")
+    first = _statements_of_a_save(sitting, 1, 1)
+    assert first == ["SELECT users.id,", "UPDATE attempt_items", "UPDATE attempts"]
+    assert _statements_of_a_save(sitting, 2, 2) == ["SELECT users.id,", "UPDATE attempt_items"]
+    assert sitting.item(1).response == "A" and sitting.item(2).response_seq == 2
+
+
+@pytest.mark.parametrize("sitting", ["first save"], indirect=True)
+def test_the_first_save_of_a_page_teaches_this_process_its_paper(sitting):
+    assert paper_rules.get(sitting.attempt_id, sitting.token) is None
+    sitting.save({"seq": 1, "position": 1, "response": "A"})
+    rules = paper_rules.get(sitting.attempt_id, sitting.token)
+    with sitting.app.app_context():
+        qtypes = dict(db.session.execute(
+            select(AttemptItem.position, QuestionVersion.qtype)
+            .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+            .where(AttemptItem.attempt_id == sitting.attempt_id)
+        ).all())
+    assert {position: rule.qtype for position, rule in rules.items()} == qtypes
+
+
+@pytest.mark.parametrize("how", ["submitted", "voided"])
+def test_saves_to_a_closed_attempt_are_refused(app, sitting, how):
+    from examapp.sitting.services import submit_attempt, void_attempt
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, sitting.attempt_id)
+        if how == "submitted":
+            submit_attempt(attempt, "examinee")
+        else:
+            admin = db.session.scalar(select(User).where(User.username == "admin"))
+            void_attempt(admin, attempt, "替考")
+        db.session.commit()
+    refused = sitting.save({"seq": 1, "position": 1, "response": "A"})
+    assert refused.status_code == 409 and refused.json["reason"] == "closed"
+    assert sitting.item(1).response is None and sitting.item(1).response_seq == 0
 
 
 def test_save_without_csrf_header_is_refused(sitting):

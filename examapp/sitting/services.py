@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +22,7 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..extensions import db
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
+from .saving import clean_response, needs_touch, paper_rules, rule_of, touch_attempt
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -266,9 +267,6 @@ OPENING_EVENTS = ("opened", "reopened", "takeover")
 DEPARTURE = "departure"
 PAGE_EVENTS = {DEPARTURE, "copy", "paste", "offline", "online"}
 MAX_SAVES_PER_REQUEST = 200
-#: how fresh the attempt's "last saved" time is kept
-LAST_SAVE_RESOLUTION = timedelta(seconds=30)
-MAX_BLANK_LENGTH = 200
 
 
 class SaveRefused(DomainError):
@@ -311,31 +309,18 @@ def _check_live(attempt, token, exam):
         raise SaveRefused("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面", "taken_over")
 
 
-def clean_response(version, response):
-    """The response in the version's terms, or raise DomainError for something no page would send."""
-    if response is None:
-        return None
-    options = "ABCDEF"[: len(version.options)]
-    if version.qtype == "single":
-        if not isinstance(response, str) or (response and (len(response) != 1 or response not in options)):
-            raise DomainError("单选题的答案无效")
-        return response or None
-    if version.qtype == "multiple":
-        if not isinstance(response, str) or any(c not in options for c in response) or len(set(response)) != len(response):
-            raise DomainError("多选题的答案无效")
-        return "".join(sorted(response)) or None
-    if version.qtype == "judge":
-        if response not in ("T", "F", ""):
-            raise DomainError("判断题的答案无效")
-        return response or None
-    blanks = len(version.answer)
-    if (
-        not isinstance(response, list)
-        or len(response) != blanks
-        or any(not isinstance(part, str) or len(part) > MAX_BLANK_LENGTH for part in response)
-    ):
-        raise DomainError("填空题的答案无效")
-    return response if any(part.strip() for part in response) else None
+def paper_rules_for(attempt, token):
+    """{position: ResponseRule} of the attempt's whole paper, remembered for the page's quick saves."""
+    rules = paper_rules.get(attempt.id, token)
+    if rules is None:
+        rows = db.session.execute(
+            select(AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
+            .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+            .where(AttemptItem.attempt_id == attempt.id)
+        ).all()
+        rules = {row.position: rule_of(row) for row in rows}
+        paper_rules.remember(attempt.id, token, rules)
+    return rules
 
 
 def save_responses(attempt, token, saves, *, address=None, user_agent=None):
@@ -347,13 +332,7 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
     _check_live(attempt, token, exam)
     if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
         raise DomainError("保存请求无效")
-    positions = [p for p in {save.get("position") for save in saves if isinstance(save, dict)} if isinstance(p, int)]
-    rows = db.session.execute(
-        select(AttemptItem.id, AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position.in_(positions))
-    ).all()
-    items = {row.position: row for row in rows}
+    rules = paper_rules_for(attempt, token)
     now = utcnow()
     acked, stale = [], []
     top = 0
@@ -361,14 +340,13 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
         if not isinstance(save, dict):
             raise DomainError("保存请求无效")
         seq, position = save.get("seq"), save.get("position")
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or position not in items:
+        if type(seq) is not int or type(position) is not int or seq < 1 or position not in rules:
             raise DomainError("保存请求无效：题号或序号不正确")
-        item = items[position]
-        response = clean_response(item, save.get("response"))
+        response = clean_response(rules[position], save.get("response"))
         flagged = bool(save.get("flagged", False))
         result = db.session.execute(
             update(AttemptItem)
-            .where(AttemptItem.id == item.id, AttemptItem.response_seq < seq)
+            .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == position, AttemptItem.response_seq < seq)
             .values(response=response, flagged=flagged, response_seq=seq, answered_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -376,14 +354,8 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
         top = max(top, seq)
     # The attempt row is written at most every LAST_SAVE_RESOLUTION (the monitor's "last
     # save"); a page resumes its numbering from the items' own sequence numbers.
-    if attempt.last_saved_at is None or now - attempt.last_saved_at > LAST_SAVE_RESOLUTION:
-        # last_seq only ever grows, whatever order concurrent requests commit in
-        db.session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt.id)
-            .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top, top), else_=Attempt.last_seq))
-            .execution_options(synchronize_session=False)
-        )
+    if needs_touch(attempt.last_saved_at, now):
+        touch_attempt(attempt.id, now, top)
     db.session.flush()
     return {"acked": acked, "stale": stale}
 

@@ -1,0 +1,186 @@
+"""What a saved response may be, and the one-statement path for the common save.
+
+Nearly every save on exam day is one answer from a live page well before the deadline.
+That save is done here in a single conditional UPDATE that also checks, in the database,
+that the attempt belongs to the user, is in progress, is held by this page (its live
+token) and is before its deadline. Whatever that statement does not take (a stale or
+replayed save, a takeover, the grace period after the deadline, a first save since the
+page was opened in this process) goes through ``services.save_responses``, which finds
+out why and answers accordingly.
+
+To check a response without reading the question, each process remembers the shape of
+the papers its pages save to: per position, the question type and its number of options
+or blanks. A drawn paper never changes, and the memory is keyed by the attempt and the
+page's live token, which the UPDATE checks; so a memory that is out of date can never be
+applied, it only misses.
+"""
+
+import functools
+import threading
+from collections import OrderedDict, namedtuple
+from datetime import timedelta
+
+from sqlalchemy import bindparam, case, select, update
+
+from ..access import own_attempts
+from ..clock import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from .models import Attempt, AttemptItem, AttemptState
+
+#: how fresh the attempt's "last saved" time is kept
+LAST_SAVE_RESOLUTION = timedelta(seconds=30)
+MAX_BLANK_LENGTH = 200
+
+#: what a response to one question may be: its type and its number of options and blanks
+ResponseRule = namedtuple("ResponseRule", "qtype options blanks")
+
+
+def rule_of(version):
+    """The ResponseRule of a question version (or of a row with qtype, options and answer)."""
+    blanks = len(version.answer) if version.qtype == "fill" else 0
+    return ResponseRule(version.qtype, len(version.options or ()), blanks)
+
+
+def clean_response(rule, response):
+    """The response in the version's terms, or raise DomainError for something no page would send."""
+    if response is None:
+        return None
+    options = "ABCDEF"[: rule.options]
+    if rule.qtype == "single":
+        if not isinstance(response, str) or (response and (len(response) != 1 or response not in options)):
+            raise DomainError("单选题的答案无效")
+        return response or None
+    if rule.qtype == "multiple":
+        if not isinstance(response, str) or any(c not in options for c in response) or len(set(response)) != len(response):
+            raise DomainError("多选题的答案无效")
+        return "".join(sorted(response)) or None
+    if rule.qtype == "judge":
+        if response not in ("T", "F", ""):
+            raise DomainError("判断题的答案无效")
+        return response or None
+    if (
+        not isinstance(response, list)
+        or len(response) != rule.blanks
+        or any(not isinstance(part, str) or len(part) > MAX_BLANK_LENGTH for part in response)
+    ):
+        raise DomainError("填空题的答案无效")
+    return response if any(part.strip() for part in response) else None
+
+
+class PaperRules:
+    """A bounded, thread-safe memory: (attempt id, live token) -> {position: ResponseRule}."""
+
+    def __init__(self, capacity=20_000):
+        self.capacity = capacity
+        self._entries = OrderedDict()
+        self._shared = {}  # one ResponseRule object per distinct rule
+        self._lock = threading.Lock()
+
+    def get(self, attempt_id, token):
+        with self._lock:
+            rules = self._entries.get((attempt_id, token))
+            if rules is not None:
+                self._entries.move_to_end((attempt_id, token))
+            return rules
+
+    def remember(self, attempt_id, token, rules):
+        with self._lock:
+            rules = {position: self._shared.setdefault(rule, rule) for position, rule in rules.items()}
+            self._entries[(attempt_id, token)] = rules
+            self._entries.move_to_end((attempt_id, token))
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def forget_all(self):
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self):
+        return len(self._entries)
+
+
+paper_rules = PaperRules()
+
+
+def touch_attempt(attempt_id, now, top_seq):
+    """Write the attempt's "last saved" time and highest sequence number (which only ever grows)."""
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id)
+        .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top_seq, top_seq), else_=Attempt.last_seq))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def needs_touch(last_saved_at, now):
+    return last_saved_at is None or now - last_saved_at > LAST_SAVE_RESOLUTION
+
+
+@functools.cache
+def _quick_update():
+    """UPDATE one item if its attempt is the user's, in progress, held by the page and before
+    its deadline, and the save is newer; RETURNING the attempt's deadline and last save.
+    Built once: composing the statement costs more than running it."""
+    attempt_id, now = bindparam("attempt"), bindparam("now", type_=Attempt.deadline_at.type)
+    live = (
+        select(Attempt.id)
+        .where(
+            Attempt.id == attempt_id,
+            own_attempts(bindparam("user_id")),
+            Attempt.state == AttemptState.IN_PROGRESS,
+            Attempt.live_token == bindparam("token"),
+            Attempt.deadline_at > now,
+        )
+        .exists()
+    )
+    items = AttemptItem.__table__
+    return (
+        update(items)
+        .where(
+            items.c.attempt_id == attempt_id, items.c.position == bindparam("pos"),
+            items.c.response_seq < bindparam("seq"), live,
+        )
+        .values(
+            response=bindparam("answer", type_=items.c.response.type), flagged=bindparam("flag"),
+            response_seq=bindparam("seq"), answered_at=now,
+        )
+        .returning(
+            select(Attempt.deadline_at).where(Attempt.id == attempt_id).scalar_subquery(),
+            select(Attempt.last_saved_at).where(Attempt.id == attempt_id).scalar_subquery(),
+        )
+    )
+
+
+def quick_save(attempt_id, user, payload):
+    """Try the common save in one statement. Returns the reply (acked, stale, seconds_left), or
+    None when ``services.save_responses`` must decide; nothing has been changed in that case."""
+    token, saves = payload.get("token"), payload.get("saves")
+    if not isinstance(token, str) or not isinstance(saves, list) or len(saves) != 1 or not isinstance(saves[0], dict):
+        return None
+    save = saves[0]
+    seq, position = save.get("seq"), save.get("position")
+    if type(seq) is not int or type(position) is not int or seq < 1:
+        return None
+    rules = paper_rules.get(attempt_id, token)
+    rule = rules.get(position) if rules is not None else None
+    if rule is None:
+        return None
+    try:
+        response = clean_response(rule, save.get("response"))
+    except DomainError:
+        return None
+    now = utcnow()
+    row = db.session.execute(
+        _quick_update(),
+        {
+            "attempt": attempt_id, "pos": position, "seq": seq, "user_id": user.id, "token": token,
+            "now": now, "answer": response, "flag": bool(save.get("flagged", False)),
+        },
+    ).first()
+    if row is None:
+        return None
+    deadline_at, last_saved_at = row
+    if needs_touch(last_saved_at, now):
+        touch_attempt(attempt_id, now, seq)
+    return {"acked": [seq], "stale": [], "seconds_left": max(0, int((deadline_at - now).total_seconds()))}
