@@ -129,6 +129,37 @@ def test_a_queue_sent_in_one_request_is_applied_in_order(sitting):
     assert sitting.item(1).response == "D" and sitting.item(2).response == "B"
 
 
+def _put_a_blank_question_on_the_paper(sitting):
+    """The factories' bank has no 填空: make position 1 one (before the page learns its paper)."""
+    from examapp.bank.content import QType
+
+    from . import bank_factories
+
+    with sitting.app.app_context():
+        question = bank_factories.question(
+            status="published", qtype=QType.BLANK, stem="失业保险金的标准不得低于____，不得高于____。", options=[],
+            answer=[["城市居民最低生活保障标准"], ["最低工资标准"]],
+        )
+        item = db.session.scalar(
+            select(AttemptItem).where(AttemptItem.attempt_id == sitting.attempt_id, AttemptItem.position == 1)
+        )
+        item.question_version_id, item.option_order = question.current_version_id, None
+        db.session.commit()
+    sitting.open_page()
+
+
+@pytest.mark.parametrize("qtype", ["single", "multiple", "judge", "blank"])
+def test_an_answer_of_every_type_is_saved(sitting, qtype):
+    if qtype == "blank":
+        _put_a_blank_question_on_the_paper(sitting)
+    position, version = sitting.first(qtype)
+    response = {"single": "A", "multiple": "AB", "judge": "F", "blank": ["甲"] * len(version.answer)}[qtype]
+    for seq in (1, 2):  # the page's first save, then one from a page this process knows
+        saved = sitting.save({"seq": seq, "position": position, "response": response})
+        assert saved.status_code == 200 and saved.json["acked"] == [seq], saved.json
+    assert sitting.item(position).response == response and sitting.item(position).response_seq == 2
+
+
 @pytest.mark.parametrize(
     "qtype, response",
     [("single", "Z"), ("single", "AB"), ("multiple", "AA"), ("judge", "maybe"), ("single", 7), ("multiple", ["A"])],

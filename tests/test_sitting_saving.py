@@ -55,8 +55,8 @@ def test_concurrent_use_keeps_the_bound():
         (ResponseRule("single", 4, 0), "", None),
         (ResponseRule("multiple", 5, 0), "ECA", "ACE"),
         (ResponseRule("judge", 0, 0), "F", "F"),
-        (ResponseRule("fill", 0, 2), ["一", ""], ["一", ""]),
-        (ResponseRule("fill", 0, 2), [" ", ""], None),
+        (ResponseRule("blank", 0, 2), ["一", ""], ["一", ""]),
+        (ResponseRule("blank", 0, 2), [" ", ""], None),
     ],
 )
 def test_responses_are_cleaned_to_the_version_terms(rule, response, cleaned):
@@ -68,9 +68,9 @@ def test_responses_are_cleaned_to_the_version_terms(rule, response, cleaned):
     [
         (ResponseRule("single", 4, 0), "E"),
         (ResponseRule("multiple", 4, 0), "AE"),
-        (ResponseRule("fill", 0, 2), ["一"]),
-        (ResponseRule("fill", 0, 1), ["长" * 201]),
-        (ResponseRule("fill", 0, 1), [3]),
+        (ResponseRule("blank", 0, 2), ["一"]),
+        (ResponseRule("blank", 0, 1), ["长" * 201]),
+        (ResponseRule("blank", 0, 1), [3]),
     ],
 )
 def test_responses_no_page_would_send_are_refused(rule, response):

@@ -23,6 +23,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, case, select, update
 
 from ..access import own_attempts
+from ..bank.content import QType
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -38,7 +39,7 @@ ResponseRule = namedtuple("ResponseRule", "qtype options blanks")
 
 def rule_of(version):
     """The ResponseRule of a question version (or of a row with qtype, options and answer)."""
-    blanks = len(version.answer) if version.qtype == "fill" else 0
+    blanks = len(version.answer) if version.qtype == QType.BLANK else 0
     return ResponseRule(version.qtype, len(version.options or ()), blanks)
 
 
