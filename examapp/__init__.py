@@ -23,6 +23,7 @@ from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
 from .org import models as _org_models  # noqa: F401
 from .request_context import client_address
+from .results import models as _results_models  # noqa: F401
 from .sitting import models as _sitting_models  # noqa: F401
 
 
@@ -96,6 +97,7 @@ def _configure_sqlite(engine, busy_timeout_ms):
 
 
 def register_blueprints(app):
+    from .accreditation.views import bp as accreditation_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
@@ -103,10 +105,15 @@ def register_blueprints(app):
     from .exams.views import bp as exams_bp
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
+    from .results.analysis_views import bp as analysis_bp
+    from .results.views import bp as results_bp
     from .sitting.views import bp as sitting_bp
     from .staff.views import bp as staff_bp
 
-    for bp in (core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp):
+    for bp in (
+        core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp, results_bp, analysis_bp,
+        accreditation_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -36,6 +36,16 @@ PERMISSIONS = {
     "sitting.sit": {Role.EXAMINEE},
     #: printing admission tickets issues first-login passwords
     "exams.paperwork": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
+    #: unit scores and reports (district admins: their own district's part)
+    "results.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    #: sealing an exam's results into the accreditation record: the leadership-group office
+    "results.seal": {Role.OFFICE},
+    #: excusing an absence (a correction after the seal): administrators of the person's district
+    "results.excuse": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN},
+    #: regrading with a corrected key: those who keep the bank
+    "results.regrade": {Role.EXAM_ADMIN},
+    #: the accreditation records of the cycles (district admins: their own district)
+    "accreditation.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
 }
 
 #: endpoints a user who must change the password may still reach
@@ -177,6 +187,11 @@ def _object_allowed(user, permission, obj):
         if scope is None or entry.district_id == scope.id:
             return True
         return "hidden"
+    from .accreditation.models import AccreditationRecord
+
+    if isinstance(obj, AccreditationRecord):
+        scope = unit_scope(user)
+        return True if scope is None or obj.district_id == scope.id else "hidden"
     if isinstance(obj, AuditEntry):
         scope = unit_scope(user)
         if scope is None:

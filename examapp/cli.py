@@ -32,11 +32,14 @@ def demo_load():
     if bank_dir.is_dir():
         click.echo("加载题库 question_bank/：")
         click.get_current_context().invoke(load_command, directory=bank_dir, dry_run=False)
-        from .demo import create_demo_exam
+        from .demo import create_demo_exam, create_past_demo_exam
 
         exam = create_demo_exam()
         db.session.commit()
         click.echo(f"已创建演示考试“{exam.title}”（金水区考生，开放 7 天）")
+        past = create_past_demo_exam()
+        db.session.commit()
+        click.echo(f"已创建已结束的演示考试“{past.title}”（二七区，模拟作答，可由领导小组办公室封存）")
     click.echo("已加载演示数据。演示账号（密码只显示这一次，请记下）：")
     for username, role, password in accounts:
         click.echo(f"  {role:<10} 用户名 {username:<10} 密码 {password}")
@@ -102,6 +105,9 @@ def register(app):
 
     app.cli.add_command(exams_cli)
     from .bank.cli import bank_cli
+    from .results.cli import report_cli
+
+    app.cli.add_command(report_cli)
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

@@ -89,25 +89,120 @@ def create_demo_exam():
     """A published exam open for a week with 金水区 on its roster, drawn from the loaded bank."""
     from datetime import timedelta
 
-    from .bank.services import get_category_by_name
     from .clock import utcnow
     from .exams.models import ReleaseMode
-    from .exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
 
     now = utcnow()
+    return _published_demo_exam(
+        f"{now.year} 年度劳动保障业务知识闭卷考试（演示）", "410105", now - timedelta(hours=1),
+        now + timedelta(days=7), ReleaseMode.ON_SUBMIT,
+    )
+
+
+def _published_demo_exam(title, district_code, opens_at, closes_at, release_mode):
+    """A published 100-point demo exam of the loaded bank with a district's staff on its roster."""
+    from .exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
+
     exam = create_exam(None, ExamSettings(
-        title=f"{now.year} 年度劳动保障业务知识闭卷考试（演示）",
+        title=title,
         instructions="本次考试为闭卷考试，满分 100 分，时长 60 分钟。\n请独立作答，不得查阅资料或与他人交流。",
-        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=7), duration_minutes=60,
-        release_mode=ReleaseMode.ON_SUBMIT, cycle_year=now.year,
+        opens_at=opens_at, closes_at=closes_at, duration_minutes=60, release_mode=release_mode,
+        cycle_year=opens_at.year,
     ))
+    set_blueprint(None, exam, _demo_rows())
+    add_to_roster(None, exam, units=[db.session.scalar(select(Unit).where(Unit.code == district_code))])
+    publish_exam(None, exam)
+    return exam
+
+
+#: the past demo exam: the scores of each unit's staff, in turn (averages a little above and below 95:
+#: 98, 97 (one excused), 95 exactly, 94.5, 95.5, 48 (one absent unexcused), 94, 99, 96, 92.5)
+PAST_UNIT_SCORES = [(99, 97), (97, 97), (95, 95), (96, 93), (97, 94), (96, 96), (96, 92), (100, 98), (97, 95), (94, 91)]
+
+
+def _wrong(version):
+    """A response that a version's key does not accept."""
+    if version.qtype == "single":
+        return next(letter for letter in "ABCD" if letter != version.answer)
+    if version.qtype == "multiple":
+        return version.answer[:1]  # a correct subset: wrong under all-or-nothing
+    if version.qtype == "judge":
+        return "F" if version.answer == "T" else "T"
+    return ["不知道"] * len(version.answer)
+
+
+def _answer_to(attempt, target, rng):
+    """Answer every item, getting wrong just enough of them to score about ``target``."""
+    from decimal import Decimal
+
+    items = list(attempt.items)
+    rng.shuffle(items)
+    lost, allowed = Decimal("0"), Decimal("100") - Decimal(str(target))
+    for item in items:
+        version = item.version
+        if lost + item.points <= allowed:
+            item.response, lost = _wrong(version), lost + item.points
+        else:
+            item.response = version.answer if version.qtype != "blank" else [alts[0] for alts in version.answer]
+        item.response_seq = 1
+
+
+def create_past_demo_exam():
+    """A closed demo exam of 二七区 from a month ago, with simulated attempts: units just above and
+    just below 95, an excused absence and an unexcused one. The office can seal it."""
+    import random
+    from datetime import timedelta
+
+    from .clock import utcnow
+    from .exams.models import ReleaseMode, RosterEntry
+    from .exams.services import close_exam
+    from .sitting.services import start_attempt, submit_attempt
+
+    rng = random.Random(2005)  # the same figures on every machine
+    now = utcnow()
+    # opened now so that the attempts can be made; moved a month back once they are
+    exam = _published_demo_exam(
+        f"{now.year} 年度劳动保障业务知识闭卷考试（二七区，演示·已结束）", "410103", now - timedelta(minutes=5),
+        now + timedelta(hours=1), ReleaseMode.ON_SEAL,
+    )
+    exam.is_demo = True
+    entries = db.session.scalars(
+        select(RosterEntry).where(RosterEntry.exam_id == exam.id).order_by(RosterEntry.unit_id, RosterEntry.id)
+    ).all()
+    by_unit = {}
+    for entry in entries:
+        by_unit.setdefault(entry.unit_id, []).append(entry)
+    started = now - timedelta(days=30)
+    for number, (_unit_id, members) in enumerate(sorted(by_unit.items())):
+        scores = PAST_UNIT_SCORES[number % len(PAST_UNIT_SCORES)]
+        for index, entry in enumerate(members):
+            if number == 1 and index == len(members) - 1:
+                from .results.services import excuse_absence
+
+                excuse_absence(None, entry, "考试当日因公外出（演示数据）")
+                continue
+            if number == 5 and index == len(members) - 1:
+                continue  # an unexcused absence: counts as 0
+            attempt = start_attempt(exam, entry.user, seed=rng.randrange(1 << 30))
+            _answer_to(attempt, scores[index % len(scores)], rng)
+            submit_attempt(attempt, "examinee")
+            begun = started + timedelta(minutes=rng.randrange(0, 20))
+            attempt.started_at, attempt.submitted_at = begun, begun + timedelta(minutes=rng.randrange(30, 58))
+            attempt.deadline_at = begun + timedelta(minutes=60)
+    exam.opens_at, exam.closes_at = started, started + timedelta(hours=2)
+    db.session.flush()
+    close_exam(None, exam)
+    exam.closed_at = started + timedelta(hours=2)
+    return exam
+
+
+def _demo_rows():
+    from .bank.services import get_category_by_name
+
     rows = []
     for name, counts in DEMO_BLUEPRINT:
         category = get_category_by_name(name)
         for qtype, count, points in zip(("single", "multiple", "judge", "blank"), counts, (1, 2, 1, 1), strict=True):
             if count:
                 rows.append({"category_id": category.id, "qtype": qtype, "count": count, "points": points})
-    set_blueprint(None, exam, rows)
-    add_to_roster(None, exam, units=[db.session.scalar(select(Unit).where(Unit.code == "410105"))])
-    publish_exam(None, exam)
-    return exam
+    return rows

@@ -57,10 +57,27 @@ def test_demo_load_fills_an_empty_database_once(app, runner):
         roles = set(db.session.scalars(select(User.role)).all())
         assert roles == {"examinee", "district_admin", "exam_admin", "office"}
         users = db.session.scalar(select(func.count()).select_from(User))
+        _check_the_past_demo_exam()
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "跳过" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def _check_the_past_demo_exam():
+    """A closed demo exam whose units sit a little above and below 95, with both kinds of absence."""
+    from decimal import Decimal
+
+    from examapp.exams.models import Exam, ExamStatus
+    from examapp.results.scores import Verdict, live_unit_scores
+
+    past = db.session.scalar(select(Exam).where(Exam.is_demo.is_(True)))
+    assert past.status == ExamStatus.CLOSED and past.closes_at < past.created_at
+    scores = live_unit_scores(past)
+    near = [s for s in scores if s.average is not None and abs(s.average_shown - Decimal(95)) <= 1]
+    assert {s.verdict for s in near} == {Verdict.PASSED, Verdict.DISQUALIFIED}
+    assert any(s.average_shown == Decimal("95.00") and s.verdict == Verdict.PASSED for s in scores)
+    assert sum(s.excused for s in scores) >= 1 and sum(s.absent for s in scores) >= 1
 
 
 def test_demo_passwords_printed_are_the_real_ones(app, runner):

@@ -63,6 +63,7 @@ def load_exam(app, exam_id):
             "rows": [(r.qtype, r.count, r.points) for r in exam.blueprint_rows],
             "fixed": [(i.question_version_id, i.points) for i in exam.fixed_items],
             "paper_mode": exam.paper_mode,
+            "closes_at": exam.closes_at,
         }
         db.session.remove()
         return snapshot
@@ -389,17 +390,32 @@ def test_publishing_with_an_empty_roster_is_refused(app, admin, make_exam):
     assert load_exam(app, exam_id)["status"] == ExamStatus.DRAFT
 
 
-def test_publish_then_close_after_the_window(app, admin, make_exam, clock):
+def test_publish_then_close_after_the_window(app, admin, make_exam, clock, world):
     exam_id = make_exam()
     response = post(admin, f"/exams/{exam_id}/publish")
     assert response.status_code == 302
     assert load_exam(app, exam_id)["status"] == ExamStatus.PUBLISHED
+    with app.app_context():
+        start_attempt(db.session.get(Exam, exam_id), db.session.get(User, world.accounts["examinee"].id))
+        db.session.commit()
     early = post(admin, f"/exams/{exam_id}/close")
-    assert early.status_code == 400 and "开放时段尚未结束" in text(early)
+    assert early.status_code == 400 and "还有 1 人正在作答" in text(early)
     clock.advance(hours=3)
     assert "结束考试" in text(admin.get(f"/exams/{exam_id}"))
     assert post(admin, f"/exams/{exam_id}/close").status_code == 302
     assert load_exam(app, exam_id)["status"] == ExamStatus.CLOSED
+
+
+def test_an_exam_nobody_is_sitting_can_end_before_its_window(app, admin, make_exam, clock):
+    exam_id = make_exam()
+    post(admin, f"/exams/{exam_id}/publish")
+    closes_at = load_exam(app, exam_id)["closes_at"]
+    assert post(admin, f"/exams/{exam_id}/close").status_code == 302
+    exam = load_exam(app, exam_id)
+    assert exam["status"] == ExamStatus.CLOSED and exam["closes_at"] < closes_at  # nobody can start any more
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "exam.close"))
+        assert "提前结束" in entry.reason
 
 
 # --- roster -------------------------------------------------------------------------------

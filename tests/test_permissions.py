@@ -6,7 +6,7 @@ from examapp import access
 from examapp.extensions import db
 from examapp.imports.services import stage_rows
 
-from . import matrix_exams, matrix_monitor, matrix_sitting
+from . import matrix_analysis, matrix_exams, matrix_monitor, matrix_results, matrix_sitting
 from .bank_factories import matrix_url_params as bank_matrix_url_params
 from .conftest import csrf_token, login
 
@@ -64,7 +64,7 @@ EXPECTED = {
 }
 
 
-for _feature in (matrix_exams, matrix_monitor, matrix_sitting):
+for _feature in (matrix_exams, matrix_monitor, matrix_sitting, matrix_results, matrix_analysis):
     EXPECTED.update(_feature.EXPECTED)
 
 
@@ -88,6 +88,10 @@ def url_params(endpoint, world, user):
         params.update(matrix_monitor.url_params(endpoint, world, user))
     if endpoint.startswith("sitting."):
         params.update(matrix_sitting.url_params(endpoint, world, user))
+    if endpoint.startswith(("results.", "accreditation.")):
+        params.update(matrix_results.url_params(endpoint, world, user))
+    if endpoint.startswith("analysis."):
+        params.update(matrix_analysis.url_params(endpoint, world, user))
     return params
 
 

@@ -16,3 +16,64 @@ def cycle_for_year(year):
         db.session.add(cycle)
         db.session.flush()
     return cycle
+
+
+def record_for(cycle, unit_id, district_id):
+    """The unit's record in the cycle, created empty when missing."""
+    from .models import AccreditationRecord
+
+    record = db.session.scalar(
+        select(AccreditationRecord).where(AccreditationRecord.cycle_id == cycle.id, AccreditationRecord.unit_id == unit_id)
+    )
+    if record is None:
+        record = AccreditationRecord(cycle_id=cycle.id, unit_id=unit_id, district_id=district_id, status="", status_reason="")
+        db.session.add(record)
+    return record
+
+
+def records_of(cycle, unit_ids):
+    """{unit id: record} of the units that already have one in the cycle (one query)."""
+    from .models import AccreditationRecord
+
+    return {
+        record.unit_id: record
+        for record in db.session.scalars(
+            select(AccreditationRecord).where(
+                AccreditationRecord.cycle_id == cycle.id, AccreditationRecord.unit_id.in_(list(unit_ids))
+            )
+        )
+    }
+
+
+def write_exam_entry(actor, cycle, exam, score, *, kind="exam_sealed", reason=None, known=None):
+    """Write a unit's exam result into its record: a new history entry, and the record's standing.
+
+    ``score`` is a results.scores.UnitScore. A correction keeps what stood before on the entry.
+    ``known``: records already loaded (``records_of``), so that many units cost one query.
+    """
+    from ..results.scores import Verdict
+    from .models import RecordEntry, RecordStatus
+
+    status = {
+        Verdict.PASSED: RecordStatus.EXAM_PASSED,
+        Verdict.DISQUALIFIED: RecordStatus.DISQUALIFIED,
+        Verdict.NO_RESULT: RecordStatus.NO_RESULT,
+    }[score.verdict]
+    record = (known or {}).get(score.unit_id) or record_for(cycle, score.unit_id, score.district_id)
+    before_status, before_average = (record.status or None), record.exam_average
+    if status == RecordStatus.EXAM_PASSED:
+        text = f"考试合格，平均分 {score.average_shown}"
+    elif status == RecordStatus.DISQUALIFIED:
+        text = f"取消验收资格：{score.reason}"
+    else:
+        text = f"无考试成绩：{score.reason}"
+    record.status, record.status_reason = status, score.reason
+    record.exam_average, record.exam_id = score.average_shown, exam.id
+    entry = RecordEntry(
+        record=record, actor_id=actor.id if actor is not None else None, kind=kind, exam_id=exam.id, status=status,
+        exam_average=score.average_shown, text=text, reason=reason,
+        before_status=before_status if kind != "exam_sealed" else None,
+        before_average=before_average if kind != "exam_sealed" else None,
+    )
+    db.session.add(entry)
+    return entry

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..bank.grading import MultipleMode
@@ -79,6 +80,8 @@ class Exam(TimestampMixin, db.Model):
     published_at: Mapped[object | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     sealed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: simulated data loaded by ``flask demo load``, never a real exam
+    is_demo: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa_false())
 
     cycle = relationship("AccreditationCycle")
     blueprint_rows = relationship(
@@ -245,7 +248,16 @@ class RosterEntry(db.Model):
     extra_minutes: Mapped[int] = mapped_column(nullable=False, default=0)
     added_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: an absence excused by an administrator (with this reason) leaves the unit's denominator
+    excuse_reason: Mapped[str | None] = mapped_column(Text)
+    excused_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    excused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     exam = relationship("Exam")
     user = relationship("User", foreign_keys=[user_id])
+    excused_by = relationship("User", foreign_keys=[excused_by_id])
     unit = relationship("Unit", foreign_keys=[unit_id])
+
+    @property
+    def is_excused(self):
+        return self.excuse_reason is not None

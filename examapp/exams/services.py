@@ -443,25 +443,35 @@ def publish_exam(actor, exam):
 
 
 def close_exam(actor, exam):
-    """End a published exam after its window: overdue attempts are submitted first."""
+    """End a published exam: after its window (overdue attempts are submitted first), or earlier
+    once nobody is sitting it (the window then closes now, so nobody can start any more)."""
     from ..sitting.models import Attempt, AttemptState
     from ..sitting.services import close_overdue
 
     if exam.status != ExamStatus.PUBLISHED:
         raise DomainError("只有已发布的考试可以结束")
-    if utcnow() < exam.closes_at:
-        raise DomainError("考试开放时段尚未结束，不能结束考试")
+    now = utcnow()
+    early = now < exam.closes_at
     close_overdue(exam_id=exam.id)
     still_open = db.session.scalar(
         select(func.count()).select_from(Attempt).where(
             Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS
         )
     )
+    if still_open and early:
+        raise DomainError(f"还有 {still_open} 人正在作答，考试开放时段结束前不能结束考试")
     if still_open:
         raise DomainError(f"还有 {still_open} 份答卷在交卷宽限时间内，请稍后再结束考试")
+    before = {"status": exam.status, "closes_at": exam.closes_at.isoformat()}
+    if early:
+        exam.closes_at = now
     exam.mark_closed()
     db.session.flush()
-    record_change(actor, "exam.close", "exam", exam.id, label=exam.title, after={"status": exam.status})
+    record_change(
+        actor, "exam.close", "exam", exam.id, label=exam.title, before=before,
+        after={"status": exam.status, "closes_at": exam.closes_at.isoformat()},
+        reason="开放时段结束前提前结束（无人正在作答）" if early else None,
+    )
     return exam
 
 

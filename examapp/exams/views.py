@@ -28,7 +28,10 @@ PER_PAGE = 30
 @bp.context_processor
 def monitor_link():
     """The live monitor is its own feature: link to it only once its page exists."""
-    return {"has_monitor": "monitor.exam" in current_app.view_functions}
+    return {
+        "has_monitor": "monitor.exam" in current_app.view_functions,
+        "has_analysis": "analysis.exam" in current_app.view_functions,
+    }
 
 
 def get_exam(exam_id, permission):

@@ -117,9 +117,12 @@ class AttemptItem(db.Model):
     answered_at: Mapped[object | None] = mapped_column(UTCDateTime)
     flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
     awarded: Mapped[object | None] = mapped_column(Numeric(6, 2))
+    #: a later version of the same question whose (corrected) key graded this item; None: its own
+    key_version_id: Mapped[int | None] = mapped_column(ForeignKey("question_versions.id"))
 
     attempt = relationship("Attempt", back_populates="items")
-    version = relationship("QuestionVersion")
+    version = relationship("QuestionVersion", foreign_keys=[question_version_id])
+    key_version = relationship("QuestionVersion", foreign_keys=[key_version_id])
 
 
 class AttemptEvent(db.Model):

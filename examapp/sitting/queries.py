@@ -52,7 +52,7 @@ def paper_view(attempt):
         select(AttemptItem)
         .where(AttemptItem.attempt_id == attempt.id)
         .order_by(AttemptItem.position)
-        .options(selectinload(AttemptItem.version))
+        .options(selectinload(AttemptItem.version), selectinload(AttemptItem.key_version))
     ).all()
     questions = []
     for item in items:
@@ -69,5 +69,7 @@ def paper_view(attempt):
             "original_options": [(letters[i], text) for i, text in enumerate(version.options)],
             "points": item.points, "chosen": chosen or [], "flagged": item.flagged, "seq": item.response_seq,
             "answered": item.response is not None, "item": item, "version": version,
+            #: the version whose key graded the item (a corrected later version after a regrade)
+            "key_version": item.key_version or version,
         })
     return questions
