@@ -108,6 +108,9 @@ def register(app):
     from .results.cli import report_cli
 
     app.cli.add_command(report_cli)
+    from .audit.cli import audit_cli
+
+    app.cli.add_command(audit_cli)
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

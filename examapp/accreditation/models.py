@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..audit.chain import ChainedMixin
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -72,8 +73,9 @@ class AccreditationRecord(TimestampMixin, db.Model):
         return RecordStatus.LABELS.get(self.status, self.status)
 
 
-class RecordEntry(db.Model):
-    """One step in a record's history: an exam sealed, or a correction after the seal."""
+class RecordEntry(ChainedMixin, db.Model):
+    """One step in a record's history: an exam sealed, or a correction after the seal.
+    Append-only and hash-chained (``audit.chain``)."""
 
     __tablename__ = "accreditation_record_entries"
 
@@ -100,6 +102,15 @@ class RecordEntry(db.Model):
     exam = relationship("Exam")
 
     KINDS = {"exam_sealed": "考试成绩封存", "exam_corrected": "封存后更正"}
+
+    def chain_content(self):
+        """What the entry's hash covers: everything it says, and whose record it is."""
+        return {
+            "record_id": self.record_id, "created_at": self.created_at, "actor_id": self.actor_id,
+            "kind": self.kind, "exam_id": self.exam_id, "status": self.status, "exam_average": self.exam_average,
+            "text": self.text, "reason": self.reason, "before_status": self.before_status,
+            "before_average": self.before_average,
+        }
 
     @property
     def kind_label(self):

@@ -2,6 +2,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..audit.chain import link
+from ..clock import utcnow
 from ..extensions import db
 from .models import AccreditationCycle
 
@@ -28,6 +30,7 @@ def record_for(cycle, unit_id, district_id):
     if record is None:
         record = AccreditationRecord(cycle_id=cycle.id, unit_id=unit_id, district_id=district_id, status="", status_reason="")
         db.session.add(record)
+        db.session.flush()  # its id goes into the entries' hashes
     return record
 
 
@@ -70,10 +73,12 @@ def write_exam_entry(actor, cycle, exam, score, *, kind="exam_sealed", reason=No
     record.status, record.status_reason = status, score.reason
     record.exam_average, record.exam_id = score.average_shown, exam.id
     entry = RecordEntry(
-        record=record, actor_id=actor.id if actor is not None else None, kind=kind, exam_id=exam.id, status=status,
+        record=record, record_id=record.id, created_at=utcnow(), actor_id=actor.id if actor is not None else None,
+        kind=kind, exam_id=exam.id, status=status,
         exam_average=score.average_shown, text=text, reason=reason,
         before_status=before_status if kind != "exam_sealed" else None,
         before_average=before_average if kind != "exam_sealed" else None,
     )
     db.session.add(entry)
+    link("records", entry)
     return entry

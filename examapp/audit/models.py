@@ -4,9 +4,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
+from .chain import ChainedMixin
 
 
-class AuditEntry(db.Model):
+class AuditEntry(ChainedMixin, db.Model):
+    """One change, append-only and hash-chained (``audit.chain``)."""
+
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +31,15 @@ class AuditEntry(db.Model):
     client_address: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User")
+
+    def chain_content(self):
+        """What the entry's hash covers: everything it says."""
+        return {
+            "created_at": self.created_at, "actor_id": self.actor_id, "actor_username": self.actor_username,
+            "action": self.action, "object_type": self.object_type, "object_id": self.object_id,
+            "object_label": self.object_label, "before": self.before, "after": self.after, "reason": self.reason,
+            "district_id": self.district_id, "client_address": self.client_address,
+        }
 
     @property
     def actor_display(self):

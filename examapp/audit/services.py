@@ -1,5 +1,7 @@
+from ..clock import utcnow
 from ..extensions import db
 from ..request_context import client_address
+from .chain import link
 from .models import AuditEntry
 
 
@@ -21,6 +23,7 @@ def record_change(
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after.get(k) for k in sorted(changed)}
     entry = AuditEntry(
+        created_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor_username=actor.username if actor is not None else "system",
         action=action,
@@ -34,6 +37,7 @@ def record_change(
         client_address=client_address.get(),
     )
     db.session.add(entry)
+    link("audit", entry)
     return entry
 
 
