@@ -615,3 +615,34 @@ def test_a_second_page_takes_over_and_the_first_stops_saving(page, login, new_co
     assert attempt.state == AttemptState.IN_PROGRESS
     assert items[other].response == expected_response(items[other]), key
     assert items[refused].response is None
+
+
+def test_the_page_asks_for_its_state_only_when_it_has_not_heard_from_the_server(
+    page, login, new_context, e2e_app, examinee, make_exam
+):
+    exam_id, _ = make_exam(examinee)
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/state?" in request.url else None)
+    page.clock.install()
+    log_in(page, login, examinee)
+    attempt_id = start(page, exam_id)
+
+    # A save's reply carries the time: the half-minute check right after it is skipped.
+    page.clock.fast_forward("00:20")
+    answer(page, 1)
+    expect_saved(page)
+    page.clock.fast_forward("00:15")
+    assert asked == []
+
+    # Another computer takes the attempt over while this page sits idle: the next check finds out.
+    second = new_context().new_page()
+    second.goto("/login")
+    second.locator('input[name="username"]').fill(examinee)
+    second.locator('input[name="password"]').fill(PASSWORD)
+    second.get_by_role("button", name="登录", exact=True).click()
+    expect(second.get_by_role("heading", level=1)).to_have_text("我的考试")
+    second.goto(f"/attempt/{attempt_id}")
+    expect(second.locator("#timer")).to_be_visible()
+    page.clock.fast_forward("00:30")
+    expect(page.locator("#takeover")).to_be_visible()
+    assert len(asked) == 1

@@ -324,10 +324,14 @@
   }
   var endsAt = now() + (parseInt(cfg.seconds, 10) || 0) * 1000;
   var announced = {};
+  // how often the page asks the server for its state when nothing else was heard from it
+  var RESYNC_MS = 30000;
+  var lastSync = now();
 
   function syncClock(seconds) {
     if (typeof seconds === "number") {
       endsAt = now() + seconds * 1000;
+      lastSync = now();
     }
   }
 
@@ -360,7 +364,10 @@
   }
 
   function resync() {
-    if (stopped || finishing) {
+    // A save's reply carries the server's time too (and a taken-over page's save is refused):
+    // ask only when nothing was heard from the server for a while, which spares the server a
+    // request per page every half minute on exam day.
+    if (stopped || finishing || now() - lastSync < RESYNC_MS - 1000) {
       return;
     }
     request("GET", cfg.stateUrl + "?token=" + encodeURIComponent(token)).then(function (res) {
@@ -536,6 +543,6 @@
   show(0);
   tick();
   window.setInterval(tick, 1000);
-  window.setInterval(resync, 30000);
+  window.setInterval(resync, RESYNC_MS);
   flush();
 })();
