@@ -37,7 +37,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from examapp import create_app  # noqa: E402
-from examapp.auth.models import GENERATED_PASSWORD_METHOD, Role, User  # noqa: E402
+from examapp.auth.models import Role, User  # noqa: E402
+from examapp.auth.passwords import GENERATED_PASSWORD_METHOD  # noqa: E402
 from examapp.bank.content import Difficulty, QType, QuestionData  # noqa: E402
 from examapp.bank.models import Question, QuestionVersion, Status  # noqa: E402
 from examapp.bank.services import create_category, create_question  # noqa: E402

@@ -40,6 +40,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_hooks(app)
     register_template_helpers(app)
+    register_static_versions(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -170,6 +171,35 @@ def register_template_helpers(app):
             return current_user.is_authenticated and access.can(current_user, permission, obj)
 
         return {"can": can, "Role": Role}
+
+
+def register_static_versions(app):
+    """Static URLs carry ``?v=`` and a hash of the file, so browsers may keep them a year.
+
+    A changed file gets a new URL; ``SEND_FILE_MAX_AGE_DEFAULT`` (and nginx, when it
+    serves /static/) set the long max-age. A hash rather than the file's mtime keeps
+    the URL the same on every app server.
+    """
+    import hashlib
+    import os
+
+    from werkzeug.security import safe_join
+
+    digests = {}  # (path, mtime, size) -> hash: a file changed under a running server gets a new one
+
+    @app.url_defaults
+    def add_static_version(endpoint, values):
+        if endpoint != "static" or "v" in values or "filename" not in values:
+            return
+        path = safe_join(app.static_folder, values["filename"])
+        if path is None or not os.path.isfile(path):
+            return  # the URL is built as before and answers 404
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in digests:
+            with open(path, "rb") as fh:
+                digests[key] = hashlib.sha256(fh.read()).hexdigest()[:12]
+        values["v"] = digests[key]
 
 
 def register_errorhandlers(app):

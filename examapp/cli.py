@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .auth.models import Role, User
+from .auth.passwords import hash_password
 from .auth.services import password_problem
 from .errors import DomainError
 from .extensions import db
@@ -84,7 +85,7 @@ def users_set_password(username, password, must_change):
     problem = password_problem(password, user.username)
     if problem:
         raise click.ClickException(problem)
-    user.set_password(password)
+    user.password_hash = hash_password(password)
     user.must_change_password = must_change
     user.end_other_sessions()
     record_change(

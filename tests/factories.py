@@ -14,14 +14,13 @@ _hashes = {}
 
 
 def password_hash(password):
-    """The real scrypt hash, computed once per password per run."""
-    if password not in _hashes:
-        from werkzeug.security import generate_password_hash
+    """The real hash of a chosen password (argon2id at the app's settings), computed once per run."""
+    from examapp.auth.passwords import current_hasher, hash_password
 
-        from examapp.auth.models import PASSWORD_METHOD
-
-        _hashes[password] = generate_password_hash(password, method=PASSWORD_METHOD)
-    return _hashes[password]
+    key = (password, current_hasher())
+    if key not in _hashes:
+        _hashes[key] = hash_password(password)
+    return _hashes[key]
 
 
 @dataclass

@@ -213,8 +213,8 @@ def test_password_reset_by_admin_ends_sessions_and_forces_change(app, world):
     assert login(fresh, "kaosheng", temporary).headers["Location"] == "/account/password"
 
 
-def test_passwords_are_hashed_with_scrypt(app, world):
+def test_passwords_are_hashed_with_argon2id(app, world):
     with app.app_context():
         user = db.session.get(User, world.accounts["exam_admin"].id)
-        assert user.password_hash.startswith("scrypt:")
+        assert user.password_hash.startswith("$argon2id$")
         assert TEST_PASSWORD not in user.password_hash

@@ -1,11 +1,11 @@
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db_types import UTCDateTime
 from ..extensions import db
 from ..models_base import TimestampMixin
+from .passwords import hash_generated_password, hash_password, is_password
 
 
 class Role:
@@ -28,14 +28,6 @@ class Role:
             if text == label:
                 return role
         return None
-
-
-#: hash for passwords a person chose: memory-hard, about 70 ms on the 2-core box
-PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hash method name, not a password
-#: hash for passwords we generated (random, ~57 bits, changed at first login):
-#: their entropy, not the hash cost, protects them, and a 10,000-person
-#: roster import must not spend ten minutes hashing
-GENERATED_PASSWORD_METHOD = "pbkdf2:sha256:5000"  # noqa: S105 - a hash method name
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -75,11 +67,11 @@ class User(UserMixin, TimestampMixin, db.Model):
         return Role.LABELS[self.role]
 
     def set_password(self, password, generated=False):
-        method = GENERATED_PASSWORD_METHOD if generated else PASSWORD_METHOD
-        self.password_hash = generate_password_hash(password, method=method)
+        """Hash a password the way ``auth.passwords`` decides (argon2id, or PBKDF2 for generated ones)."""
+        self.password_hash = hash_generated_password(password) if generated else hash_password(password)
 
     def check_password(self, password):
-        return check_password_hash(self.password_hash, password)
+        return is_password(self.password_hash, password)
 
     def end_other_sessions(self):
         self.session_epoch = (self.session_epoch or 0) + 1

@@ -10,16 +10,13 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from .models import User
+from .passwords import hash_password, is_password, verify_dummy, verify_password
 from .throttle import get_throttle
 
 #: characters of generated passwords: no 0/O, 1/l/I that staff would misread
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - the alphabet, not a password
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{2,63}$")
-
-# A hash to compare against when the account does not exist, so that a wrong
-# username takes as long as a wrong password.
-_DUMMY = User(password_hash="")
 
 
 class LoginRefused(DomainError):
@@ -57,7 +54,10 @@ def password_problem(password, username=""):
 def authenticate(username, password, address):
     """Return the user for good credentials; raise LoginRefused or LoginThrottled.
 
-    The messages never tell whether the account exists.
+    The messages never tell whether the account exists: a wrong username costs a
+    password check too. A chosen password stored under an older scheme is stored
+    again the current way; a generated one waiting to be changed is left alone
+    (it is cheap on purpose, see ``passwords``).
     """
     username = normalise_username(username)
     throttle = get_throttle()
@@ -65,30 +65,31 @@ def authenticate(username, password, address):
         raise LoginThrottled("登录失败次数过多，请 15 分钟后再试")
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
-        if not _DUMMY.password_hash:
-            _DUMMY.set_password(generate_password())
-        _DUMMY.check_password(password or "")
-        ok = False
+        verify_dummy(password or "")
+        ok = needs_rehash = False
     else:
-        ok = user.check_password(password or "") and user.is_enabled
+        ok, needs_rehash = verify_password(user.password_hash, password or "")
+        ok = ok and user.is_enabled
     if not ok:
         throttle.record_failure(username, address)
         raise LoginRefused("用户名或密码错误，或账号已停用")
     throttle.clear_account(username)
+    if needs_rehash and not user.must_change_password:
+        user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
     return user
 
 
 def change_own_password(user, current_password, new_password):
-    if not user.check_password(current_password):
+    if not is_password(user.password_hash, current_password):
         raise DomainError("当前密码不正确", field="current_password")
     problem = password_problem(new_password, user.username)
     if problem:
         raise DomainError(problem, field="new_password")
-    if user.check_password(new_password):
+    if is_password(user.password_hash, new_password):
         raise DomainError("新密码不能与当前密码相同", field="new_password")
-    user.set_password(new_password)
+    user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.password_changed_at = utcnow()
     user.end_other_sessions()

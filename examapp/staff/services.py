@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .. import access
 from ..audit.services import record_change
 from ..auth.models import Role, User
+from ..auth.passwords import hash_generated_password, hash_password
 from ..auth.services import USERNAME_PATTERN, generate_password, normalise_username
 from ..clock import utcnow
 from ..errors import DomainError
@@ -98,7 +99,7 @@ def create_user(actor, *, username, name, role, unit, phone=None, password=None)
         phone=_clean_phone(phone),
         must_change_password=password is None,
     )
-    user.set_password(initial, generated=password is None)
+    user.password_hash = hash_generated_password(initial) if password is None else hash_password(initial)
     db.session.add(user)
     db.session.flush()
     record_change(
@@ -172,7 +173,7 @@ def set_user_enabled(actor, user, enabled, reason=None):
 def reset_password(actor, user, reason=None):
     """Give ``user`` a new temporary password; returns it (shown once)."""
     temporary = generate_password()
-    user.set_password(temporary, generated=True)
+    user.password_hash = hash_generated_password(temporary)
     user.must_change_password = True
     user.password_changed_at = utcnow()
     user.end_other_sessions()
