@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format bench install install-dev migrate-check clean
+.PHONY: run test lint format bench bench-bank install install-dev migrate-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,14 @@ migrate-check: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
-## bench: the benchmarks under benchmarks/ (figures go in docs/benchmarks.md)
+## bench: exam day for N examinees on the local PostgreSQL (database exam_day; N=10000 for the city,
+## FAULTS=1 to kill a worker and restart PostgreSQL mid-save); figures go in docs/benchmarks.md
+N ?= 500
 bench: install-dev
+	$(BIN)/python benchmarks/exam_day.py --people $(N) $(if $(FAULTS),--faults)
+
+## bench-bank: the question bank benchmark
+bench-bank: install-dev
 	$(BIN)/python benchmarks/bench_bank.py
 
 clean:
