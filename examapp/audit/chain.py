@@ -78,7 +78,8 @@ def _forget_heads(session, *args):
 
 def link(name, entry):
     """Give ``entry`` (a ChainedMixin model with ``chain_content()``) its place at the end of chain ``name``."""
-    head = _head(db.session, name)
+    with db.session.no_autoflush:  # the entry is inserted once, with its chain fields
+        head = _head(db.session, name)
     head.seq += 1
     entry.chain_seq = head.seq
     entry.prev_hash = head.last_hash
