@@ -336,11 +336,19 @@ class CpuMeter:
         self.phase, self.seconds, self.wall = "prepare", defaultdict(Counter), Counter()
         self.last, self.cache, self.started = {}, {}, time.time()
         self.machine = self._machine()
+        self.overflows = self._listen_overflows()
         self.at = clock()
         self.profiler = None
 
     def _postgres(self):
         return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+
+    @staticmethod
+    def _listen_overflows():
+        """Connections the kernel dropped because a listener's accept queue was full (the whole box)."""
+        with open("/proc/net/netstat", encoding="ascii") as netstat:
+            lines = [line.split() for line in netstat if line.startswith("TcpExt:")]
+        return int(dict(zip(lines[0], lines[1], strict=True)).get("ListenOverflows", 0))
 
     @staticmethod
     def _machine():
@@ -359,10 +367,11 @@ class CpuMeter:
                 before = self.last.get(key, 0.0 if key[1] > self.started else used)
                 self.seconds[self.phase][group] += max(0.0, used - before)
                 self.last[key] = used
-        machine, now = self._machine(), clock()
+        machine, now, overflows = self._machine(), clock(), self._listen_overflows()
         self.seconds[self.phase]["machine"] += machine - self.machine
+        self.seconds[self.phase]["listen overflows"] += overflows - self.overflows
         self.wall[self.phase] += now - self.at
-        self.machine, self.at = machine, now
+        self.machine, self.at, self.overflows = machine, now, overflows
 
     def set_phase(self, phase):
         self.sample()
@@ -589,8 +598,8 @@ def play(args, exam_id, app_server, bare_server, save_seconds):
             env.events.request,
             None,
             concurrency=1,
-            network_timeout=60.0,
-            connection_timeout=30.0,
+            network_timeout=300.0,
+            connection_timeout=60.0,
             max_retries=0,
         )
         for _ in range(day.capacity_clients)
@@ -915,14 +924,24 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
         f"\nCPU per phase (% of one core; the machine has {os.cpu_count()}, so {100 * os.cpu_count()} % is everything)"
     )
     groups = ["app", "postgres", "load generator", "floor app", "machine"]
-    print(f"   {'phase':<10} {'seconds':>8} " + " ".join(f"{g:>15}" for g in groups))
+    print(f"   {'phase':<10} {'seconds':>8} " + " ".join(f"{g:>15}" for g in groups) + "  accept queue full")
     out["cpu"] = {}
     for phase, wall in meter.wall.items():
         if wall < 0.5:
             continue
         used = meter.seconds[phase]
-        out["cpu"][phase] = {"seconds": wall, **{g: 100 * used[g] / wall for g in groups}}
-        print(f"   {phase:<10} {wall:>8.0f} " + " ".join(f"{100 * used[g] / wall:>14.0f}%" for g in groups))
+        overflows = int(used["listen overflows"])
+        out["cpu"][phase] = {
+            "seconds": wall,
+            **{g: 100 * used[g] / wall for g in groups},
+            "listen overflows": overflows,
+        }
+        print(
+            f"   {phase:<10} {wall:>8.0f} "
+            + " ".join(f"{100 * used[g] / wall:>14.0f}%" for g in groups)
+            + f"  {overflows:>17,}"
+        )
+    print("   (accept queue full: connections the kernel dropped at a full listen queue, /proc/net/netstat)")
 
     print("\nWhat the examinees saw")
     waits = [e.acked[seq] - e.given[seq][2] for e in day.examinees for seq in e.acked if seq in e.given]
@@ -957,6 +976,16 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
         f"{out['examinees']['stopped'] or 'none'}; gave up: {out['examinees']['gave up'] or 'none'}; "
         f"answers not given before the deadline: {out['examinees']['answers not given before the deadline']}"
     )
+    if day.error_times:
+        # requests that got no reply, per minute of wall clock (gunicorn's log has the same clock)
+        per_minute = Counter((time.strftime("%H:%M", time.gmtime(at)), name) for at, name in day.error_times)
+        out["examinees"]["no reply per minute (UTC)"] = {f"{m} {n}": c for (m, n), c in sorted(per_minute.items())}
+        busiest = sorted(per_minute.items(), key=lambda kv: -kv[1])[:6]
+        print("   no reply, busiest minutes (UTC): " + ", ".join(f"{m} {n} {c}" for (m, n), c in busiest))
+    restarts = worker_restarts()
+    if restarts:
+        out["gunicorn worker restarts"] = restarts
+        print(f"   gunicorn restarted workers (max_requests or a crash) at: {', '.join(restarts)}")
     for username, crash in day.crashes[:5]:
         print(f"   !! examinee {username} crashed: {crash}")
 
@@ -983,6 +1012,19 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
         },
     }
     return out, lost
+
+
+def worker_restarts():
+    """When the app's gunicorn restarted a worker during the run (its log, UTC)."""
+    log = LOG_DIR / "exam_day_wsgi.log"
+    if not log.exists():
+        return []
+    found = re.findall(
+        r"^\[(\S+ \d\d:\d\d:\d\d) [^]]*\] \[\d+\] \[\w+\] (Autorestarting worker|Worker \(pid:\d+\) was sent SIGKILL)",
+        log.read_text(errors="replace"),
+        flags=re.M,
+    )
+    return [f"{at[11:]} ({'max_requests' if what.startswith('Auto') else 'killed'})" for at, what in found]
 
 
 def machine():
@@ -1013,6 +1055,12 @@ def main():
         "--submit-spread",
         type=float,
         help="seconds before the deadline within which everyone hands in (default: as --start-spread)",
+    )
+    parser.add_argument(
+        "--start-allowance",
+        type=float,
+        help="seconds the window leaves for the start phase (default: the spread + 10 + N / 250); "
+        "more keeps the save phase at its planned rate when the starts are slow",
     )
     parser.add_argument("--floor-clients", type=int, default=32)
     parser.add_argument("--floor-seconds", type=float, default=8, help="each round, for each endpoint")
@@ -1048,7 +1096,7 @@ def main():
 
     saves_each = QUESTIONS + round(QUESTIONS * args.changes)
     save_seconds = saves_each * args.people / args.save_rate
-    start_seconds = args.start_spread + 10 + args.people / 250
+    start_seconds = args.start_allowance or (args.start_spread + 10 + args.people / 250)
     floor_seconds = 2 * args.floor_rounds * args.floor_seconds + 4
     #: from the start signal to the window's close, everyone's deadline
     args.window = math.ceil(start_seconds + floor_seconds + 4 + save_seconds + 15 + args.submit_spread + 10)

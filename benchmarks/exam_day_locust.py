@@ -92,6 +92,7 @@ class Day:
         self.logged_in = self.loaded = self.finished = 0
         self.crashes = []
         self.connection_errors = Counter()
+        self.error_times = []  # (wall clock, error) of every request that got no reply
         self._numbers = itertools.count()
 
     def record(self, phase, kind, started, seconds, status, ok):
@@ -108,8 +109,10 @@ class Examinee(FastHttpUser):
     wait_time = constant(0)
     concurrency = 1  # a page sends one request at a time
     max_retries = 0  # a browser does not silently re-send a POST
-    network_timeout = 60.0
-    connection_timeout = 30.0
+    # a page's fetch has no timeout of its own: it waits for the reply (and sends nothing
+    # else meanwhile); the browser gives up on a connection after some minutes
+    network_timeout = 300.0
+    connection_timeout = 60.0
 
     def on_start(self):
         day = self.day
@@ -182,6 +185,7 @@ class Examinee(FastHttpUser):
             if not status:
                 error = getattr(response, "error", None)
                 self.day.connection_errors[f"{phase}: {kind}: {type(error).__name__}"] += 1
+                self.day.error_times.append((time.time(), type(error).__name__))
             ok = status in expect
             if ok:
                 response.success()
