@@ -46,6 +46,12 @@ PERMISSIONS = {
     "results.regrade": {Role.EXAM_ADMIN},
     #: the accreditation records of the cycles (district admins: their own district)
     "accreditation.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
+    #: recommending the district's units for the cycle and handing in their materials
+    "accreditation.recommend": {Role.DISTRICT_ADMIN},
+    #: recording the hearing, the inspection and the on-site check (the office's inspection team)
+    "accreditation.check": {Role.OFFICE},
+    #: confirming (or, with a reason, changing) a unit's final decision; a cycle's settings
+    "accreditation.decide": {Role.OFFICE},
 }
 
 #: endpoints a user who must change the password may still reach
@@ -188,8 +194,15 @@ def _object_allowed(user, permission, obj):
             return True
         return "hidden"
     from .accreditation.models import AccreditationRecord
+    from .accreditation.models_hearing import Hearing
+    from .accreditation.models_inspection import Inspection
+    from .accreditation.models_onsite import OnsiteCheck
+    from .accreditation.models_recommend import Recommendation, RecommendationMaterial
 
-    if isinstance(obj, AccreditationRecord):
+    if isinstance(
+        obj, AccreditationRecord | Recommendation | RecommendationMaterial | Hearing | Inspection | OnsiteCheck
+    ):
+        # everything of a unit's accreditation is reached through its district
         scope = unit_scope(user)
         return True if scope is None or obj.district_id == scope.id else "hidden"
     if isinstance(obj, AuditEntry):

@@ -1,7 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.chain import ChainedMixin
@@ -13,6 +13,16 @@ from ..models_base import TimestampMixin
 #: the notice's rules, the defaults of every new cycle
 DEFAULT_THRESHOLD = Decimal("95")
 DEFAULT_RECOMMENDATION_SHARE = Decimal("0.10")
+#: 三查: the on-site check samples this share of the year's re-employment target ...
+DEFAULT_SAMPLE_SHARE = Decimal("0.80")
+#: ... and the target must be completed to at least this rate (100 %), with no false entry
+DEFAULT_COMPLETION_REQUIRED = Decimal("1.0000")
+#: 一听: residents' satisfaction (satisfied + basically satisfied) / asked must reach this.
+#: The notice names no figure; 90 % is the office's usual line and a setting of each cycle.
+DEFAULT_SATISFACTION_REQUIRED = Decimal("0.900")
+#: 二看 (the standard's section 一): street office hall / community office floor area, m²
+DEFAULT_STREET_HALL_AREA = Decimal("60")
+DEFAULT_COMMUNITY_OFFICE_AREA = Decimal("15")
 
 
 class AccreditationCycle(TimestampMixin, db.Model):
@@ -31,6 +41,26 @@ class AccreditationCycle(TimestampMixin, db.Model):
     )
     #: recommendation materials are due by this day (Asia/Shanghai); later counts as forfeited
     materials_deadline: Mapped[date] = mapped_column(Date, nullable=False)
+    #: 三查: share of the re-employment target drawn for the on-site check, and the completion required
+    sample_share: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=DEFAULT_SAMPLE_SHARE)
+    completion_required: Mapped[Decimal] = mapped_column(
+        Numeric(6, 4), nullable=False, default=DEFAULT_COMPLETION_REQUIRED
+    )
+    #: 一听: the satisfaction rate a unit must reach
+    satisfaction_required: Mapped[Decimal] = mapped_column(
+        Numeric(4, 3), nullable=False, default=DEFAULT_SATISFACTION_REQUIRED
+    )
+    #: 二看: the standard's numeric thresholds (street / township office vs. community)
+    street_hall_area: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False, default=DEFAULT_STREET_HALL_AREA)
+    community_office_area: Mapped[Decimal] = mapped_column(
+        Numeric(6, 1), nullable=False, default=DEFAULT_COMMUNITY_OFFICE_AREA
+    )
+    street_computers: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    community_computers: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    street_cabinets: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
+    community_cabinets: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    phones: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    community_staff: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     def __repr__(self):
         return f"<AccreditationCycle {self.year}>"
@@ -44,6 +74,16 @@ class RecordStatus:
     NO_RESULT = "no_result"
 
     LABELS = {EXAM_PASSED: "考试合格", DISQUALIFIED: "取消验收资格", NO_RESULT: "无考试成绩"}
+
+
+class Decision:
+    """The office's final word on a unit in a cycle."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    FORFEITED = "forfeited"
+
+    LABELS = {PASSED: "通过", FAILED: "不通过", FORFEITED: "放弃"}
 
 
 class AccreditationRecord(TimestampMixin, db.Model):
@@ -63,14 +103,29 @@ class AccreditationRecord(TimestampMixin, db.Model):
     #: the unit's exam average as shown (floored to two decimals); None without a result
     exam_average: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     exam_id: Mapped[int | None] = mapped_column(ForeignKey("exams.id"))
+    #: the office's confirmed decision (Decision.*), None until confirmed; it changes only
+    #: through a new entry with a reason
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     cycle = relationship("AccreditationCycle")
     unit = relationship("Unit", foreign_keys=[unit_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
     entries = relationship("RecordEntry", order_by="RecordEntry.id", back_populates="record")
 
     @property
     def status_label(self):
         return RecordStatus.LABELS.get(self.status, self.status)
+
+    @property
+    def decision_label(self):
+        return Decision.LABELS.get(self.decision, "未决定") if self.decision else "未决定"
+
+
+#: the outcome of one of the other three checks, on its record entries
+CHECK_LABELS = {"passed": "合格", "failed": "不合格", "": "未判定"}
 
 
 class RecordEntry(ChainedMixin, db.Model):
@@ -85,7 +140,7 @@ class RecordEntry(ChainedMixin, db.Model):
     )
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: "exam_sealed" or "exam_corrected"
+    #: one of KINDS
     kind: Mapped[str] = mapped_column(String(24), nullable=False)
     exam_id: Mapped[int | None] = mapped_column(ForeignKey("exams.id"))
     status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -101,7 +156,20 @@ class RecordEntry(ChainedMixin, db.Model):
     actor = relationship("User")
     exam = relationship("Exam")
 
-    KINDS = {"exam_sealed": "考试成绩封存", "exam_corrected": "封存后更正"}
+    #: ``status`` of the exam entries is a RecordStatus; of a check's entries "passed" / "failed"
+    #: / "" (not judged yet); of a decision, a Decision
+    KINDS = {
+        "exam_sealed": "考试成绩封存",
+        "exam_corrected": "封存后更正",
+        "recommended": "推荐验收",
+        "forfeited": "逾期未报",
+        "hearing": "一听",
+        "inspection": "二看",
+        "sample_drawn": "三查抽样",
+        "onsite_check": "三查",
+        "decision": "验收决定",
+        "decision_changed": "验收决定变更",
+    }
 
     def chain_content(self):
         """What the entry's hash covers: everything it says, and whose record it is."""
@@ -118,4 +186,12 @@ class RecordEntry(ChainedMixin, db.Model):
 
     @property
     def status_label(self):
-        return RecordStatus.LABELS.get(self.status, self.status)
+        return (
+            RecordStatus.LABELS.get(self.status)
+            or Decision.LABELS.get(self.status)
+            or CHECK_LABELS.get(self.status, self.status)
+        )
+
+
+# the models of the other three checks and the recommendations (imported for their tables)
+from . import models_hearing, models_inspection, models_onsite, models_recommend  # noqa: E402, F401

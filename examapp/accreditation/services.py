@@ -25,10 +25,14 @@ def record_for(cycle, unit_id, district_id):
     from .models import AccreditationRecord
 
     record = db.session.scalar(
-        select(AccreditationRecord).where(AccreditationRecord.cycle_id == cycle.id, AccreditationRecord.unit_id == unit_id)
+        select(AccreditationRecord).where(
+            AccreditationRecord.cycle_id == cycle.id, AccreditationRecord.unit_id == unit_id
+        )
     )
     if record is None:
-        record = AccreditationRecord(cycle_id=cycle.id, unit_id=unit_id, district_id=district_id, status="", status_reason="")
+        record = AccreditationRecord(
+            cycle_id=cycle.id, unit_id=unit_id, district_id=district_id, status="", status_reason=""
+        )
         db.session.add(record)
         db.session.flush()  # its id goes into the entries' hashes
     return record
@@ -73,11 +77,41 @@ def write_exam_entry(actor, cycle, exam, score, *, kind="exam_sealed", reason=No
     record.status, record.status_reason = status, score.reason
     record.exam_average, record.exam_id = score.average_shown, exam.id
     entry = RecordEntry(
-        record=record, record_id=record.id, created_at=utcnow(), actor_id=actor.id if actor is not None else None,
-        kind=kind, exam_id=exam.id, status=status,
-        exam_average=score.average_shown, text=text, reason=reason,
+        record=record,
+        record_id=record.id,
+        created_at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        kind=kind,
+        exam_id=exam.id,
+        status=status,
+        exam_average=score.average_shown,
+        text=text,
+        reason=reason,
         before_status=before_status if kind != "exam_sealed" else None,
         before_average=before_average if kind != "exam_sealed" else None,
+    )
+    db.session.add(entry)
+    link("records", entry)
+    return entry
+
+
+def add_entry(record, actor, kind, *, status="", text, reason=None):
+    """Append an entry to ``record``'s chained history (any kind but the exam's own, which
+    ``write_exam_entry`` writes). ``status``: "passed" / "failed" / "" for a check, a Decision
+    for a decision. Flushed with the session, never committed here."""
+    from .models import RecordEntry
+
+    if kind not in RecordEntry.KINDS:
+        raise ValueError(f"unknown record entry kind {kind!r}")
+    entry = RecordEntry(
+        record=record,
+        record_id=record.id,
+        created_at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        kind=kind,
+        status=status,
+        text=text,
+        reason=reason,
     )
     db.session.add(entry)
     link("records", entry)

@@ -48,3 +48,7 @@ def record(record_id):
         abort(404)
     access.ensure(current_user, "accreditation.view", record)
     return render_template("accreditation/record.html", record=record, unit=record.unit)
+
+
+# the routes of recommendations, the three other checks and the decision (same blueprint)
+from . import views_decision, views_hearing, views_inspection, views_onsite, views_recommend  # noqa: E402, F401
