@@ -52,6 +52,10 @@ PERMISSIONS = {
     "accreditation.check": {Role.OFFICE},
     #: confirming (or, with a reason, changing) a unit's final decision; a cycle's settings
     "accreditation.decide": {Role.OFFICE},
+    #: integrity findings (impersonation, collusion) of exams: the office and exam admins
+    "integrity.view": {Role.EXAM_ADMIN, Role.OFFICE},
+    #: marking a finding reviewed: the office
+    "integrity.review": {Role.OFFICE},
 }
 
 #: endpoints a user who must change the password may still reach

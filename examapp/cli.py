@@ -112,6 +112,9 @@ def register(app):
     from .audit.cli import audit_cli
 
     app.cli.add_command(audit_cli)
+    from .accreditation.cli import accreditation_cli
+
+    app.cli.add_command(accreditation_cli)
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

@@ -62,7 +62,12 @@ def app_config(url, **extra):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app(app_config(test_database_url(tmp_path_factory)))
+    app = create_app(
+        app_config(
+            test_database_url(tmp_path_factory),
+            ACCREDITATION_UPLOAD_FOLDER=str(tmp_path_factory.mktemp("accreditation_uploads")),
+        )
+    )
     reset_database(app)
     yield app
     with app.app_context():

@@ -6,7 +6,17 @@ from examapp import access
 from examapp.extensions import db
 from examapp.imports.services import stage_rows
 
-from . import matrix_analysis, matrix_exams, matrix_monitor, matrix_results, matrix_sitting
+from . import (
+    matrix_accreditation_checks,
+    matrix_accreditation_decision,
+    matrix_accreditation_hearing,
+    matrix_accreditation_recommend,
+    matrix_analysis,
+    matrix_exams,
+    matrix_monitor,
+    matrix_results,
+    matrix_sitting,
+)
 from .bank_factories import matrix_url_params as bank_matrix_url_params
 from .conftest import csrf_token, login
 
@@ -64,7 +74,20 @@ EXPECTED = {
 }
 
 
-for _feature in (matrix_exams, matrix_monitor, matrix_sitting, matrix_results, matrix_analysis):
+#: features whose rows live in their own module: each gives EXPECTED and url_params for its endpoints
+FEATURES = (
+    matrix_exams,
+    matrix_monitor,
+    matrix_sitting,
+    matrix_results,
+    matrix_analysis,
+    matrix_accreditation_recommend,
+    matrix_accreditation_hearing,
+    matrix_accreditation_checks,
+    matrix_accreditation_decision,
+)
+for _feature in FEATURES:
+    assert not set(EXPECTED) & set(_feature.EXPECTED), f"{_feature.__name__} repeats endpoints"
     EXPECTED.update(_feature.EXPECTED)
 
 
@@ -82,16 +105,9 @@ def url_params(endpoint, world, user):
         params["fmt"] = "xlsx"
     if endpoint.startswith("bank."):
         params.update(bank_matrix_url_params(endpoint, user))
-    if endpoint.startswith("exams."):
-        params.update(matrix_exams.url_params(endpoint, world, user))
-    if endpoint.startswith("monitor."):
-        params.update(matrix_monitor.url_params(endpoint, world, user))
-    if endpoint.startswith("sitting."):
-        params.update(matrix_sitting.url_params(endpoint, world, user))
-    if endpoint.startswith(("results.", "accreditation.")):
-        params.update(matrix_results.url_params(endpoint, world, user))
-    if endpoint.startswith("analysis."):
-        params.update(matrix_analysis.url_params(endpoint, world, user))
+    for feature in FEATURES:
+        if endpoint in feature.EXPECTED:
+            params.update(feature.url_params(endpoint, world, user))
     return params
 
 
@@ -125,6 +141,7 @@ def test_matrix(app, world, endpoint, role):
         token = csrf_token(client, "/") if role != ANON else csrf_token(client, "/login")
         response = client.post(url, data={"csrf_token": token, "reason": "矩阵测试"})
     location = response.headers.get("Location", "")
+    response.close()  # a file download holds its file open until closed
     if role in allowed:
         assert response.status_code not in (401, 403, 404), response.status_code
         assert "/login" not in location or endpoint == "auth.logout"

@@ -174,9 +174,16 @@ class RecordEntry(ChainedMixin, db.Model):
     def chain_content(self):
         """What the entry's hash covers: everything it says, and whose record it is."""
         return {
-            "record_id": self.record_id, "created_at": self.created_at, "actor_id": self.actor_id,
-            "kind": self.kind, "exam_id": self.exam_id, "status": self.status, "exam_average": self.exam_average,
-            "text": self.text, "reason": self.reason, "before_status": self.before_status,
+            "record_id": self.record_id,
+            "created_at": self.created_at,
+            "actor_id": self.actor_id,
+            "kind": self.kind,
+            "exam_id": self.exam_id,
+            "status": self.status,
+            "exam_average": self.exam_average,
+            "text": self.text,
+            "reason": self.reason,
+            "before_status": self.before_status,
             "before_average": self.before_average,
         }
 
@@ -186,11 +193,11 @@ class RecordEntry(ChainedMixin, db.Model):
 
     @property
     def status_label(self):
-        return (
-            RecordStatus.LABELS.get(self.status)
-            or Decision.LABELS.get(self.status)
-            or CHECK_LABELS.get(self.status, self.status)
-        )
+        if self.kind in ("exam_sealed", "exam_corrected"):
+            return RecordStatus.LABELS.get(self.status, self.status)
+        if self.kind in ("decision", "decision_changed", "forfeited"):
+            return Decision.LABELS.get(self.status, self.status)
+        return CHECK_LABELS.get(self.status, self.status)
 
 
 # the models of the other three checks and the recommendations (imported for their tables)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..db_types import UTCDateTime
+from ..errors import DomainError
 from ..extensions import db
 from ..models_base import TimestampMixin
 
@@ -56,6 +57,37 @@ class Hearing(TimestampMixin, db.Model):
     @property
     def district_id(self):
         return self.record.district_id
+
+    @property
+    def is_recorded(self):
+        """The team has recorded the satisfaction (and so a judgement); a hearing row may exist
+        before that, holding only an opened questionnaire."""
+        return self.satisfaction_rate is not None
+
+    @property
+    def source_label(self):
+        return SatisfactionSource.LABELS.get(self.source, self.source)
+
+    @property
+    def questionnaire_state(self):
+        """Where the questionnaire stands: "none" (never opened), "open" or "closed"."""
+        if self.questionnaire_token is None:
+            return "none"
+        return "open" if self.questionnaire_open else "closed"
+
+    def open_questionnaire(self, token):
+        """Take answers on the public link; the first opening gives the link its secret token,
+        a reopening keeps it (printed QR codes keep working)."""
+        if self.questionnaire_open:
+            raise DomainError("问卷已在收集中")
+        if self.questionnaire_token is None:
+            self.questionnaire_token = token
+        self.questionnaire_open = True
+
+    def close_questionnaire(self):
+        if not self.questionnaire_open:
+            raise DomainError("问卷未开启，无需关闭")
+        self.questionnaire_open = False
 
 
 class QuestionnaireResponse(db.Model):

@@ -69,3 +69,18 @@ class ReemployedPerson(db.Model):
     verified_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     check = relationship("OnsiteCheck", back_populates="people")
+    verified_by = relationship("User")
+
+    @property
+    def masked_id_number(self):
+        """What every page and export shows: 410102********123X."""
+        from .onsite_list import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    @property
+    def verification_label(self):
+        return Verification.LABELS.get(self.verification, "未记录")
+
+    def __repr__(self):
+        return f"<ReemployedPerson {self.row_no} {self.masked_id_number}>"

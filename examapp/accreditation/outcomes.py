@@ -1,6 +1,8 @@
 """What each of the four checks says about a unit, in one shape, for the record page and the decision."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -15,3 +17,19 @@ class CheckOutcome:
     reasons: list[str] = field(default_factory=list)
     #: where its evidence is (a URL), or None
     url: str | None = None
+
+
+def floor_rate(rate):
+    """A rate (Fraction, Decimal or int) floored to six places, as the checks store it."""
+    exact = Fraction(rate)
+    return Decimal(exact.numerator * 10**6 // exact.denominator).scaleb(-6).quantize(Decimal("0.000001"))
+
+
+def percent_shown(rate):
+    """A rate as a percent floored to two decimals (never rounded up across a pass line):
+    0.93548… -> "93.54%", 0.99999 -> "99.99%"; None -> "—"."""
+    if rate is None:
+        return "—"
+    exact = Fraction(rate)
+    hundredths = exact.numerator * 10000 // exact.denominator
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
