@@ -41,6 +41,14 @@ def demo_load():
         past = create_past_demo_exam()
         db.session.commit()
         click.echo(f"已创建已结束的演示考试“{past.title}”（二七区，模拟作答，可由领导小组办公室封存）")
+    from .demo import open_demo_cycle
+
+    cycle = open_demo_cycle()
+    db.session.commit()
+    click.echo(
+        f"演示：{cycle.name}的推荐材料截止日期为 {cycle.materials_deadline:%Y-%m-%d}"
+        "（通知规定为 10 月 31 日，演示数据延后以便走完推荐到验收决定的全过程）"
+    )
     click.echo("已加载演示数据。演示账号（密码只显示这一次，请记下）：")
     for username, role, password in accounts:
         click.echo(f"  {role:<10} 用户名 {username:<10} 密码 {password}")

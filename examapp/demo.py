@@ -15,6 +15,7 @@ DEMO_ACCOUNTS = [
     ("admin", "刘建华", Role.EXAM_ADMIN, CITY[0]),
     ("office", "陈国平", Role.OFFICE, CITY[0]),
     ("jinshui", "赵丽", Role.DISTRICT_ADMIN, "410105"),
+    ("erqi", "王芳", Role.DISTRICT_ADMIN, "410103"),
     ("kaosheng", "张伟", Role.EXAMINEE, "41010501001"),
 ]
 
@@ -94,8 +95,11 @@ def create_demo_exam():
 
     now = utcnow()
     return _published_demo_exam(
-        f"{now.year} 年度劳动保障业务知识闭卷考试（演示）", "410105", now - timedelta(hours=1),
-        now + timedelta(days=7), ReleaseMode.ON_SUBMIT,
+        f"{now.year} 年度劳动保障业务知识闭卷考试（演示）",
+        "410105",
+        now - timedelta(hours=1),
+        now + timedelta(days=7),
+        ReleaseMode.ON_SUBMIT,
     )
 
 
@@ -103,12 +107,18 @@ def _published_demo_exam(title, district_code, opens_at, closes_at, release_mode
     """A published 100-point demo exam of the loaded bank with a district's staff on its roster."""
     from .exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
 
-    exam = create_exam(None, ExamSettings(
-        title=title,
-        instructions="本次考试为闭卷考试，满分 100 分，时长 60 分钟。\n请独立作答，不得查阅资料或与他人交流。",
-        opens_at=opens_at, closes_at=closes_at, duration_minutes=60, release_mode=release_mode,
-        cycle_year=opens_at.year,
-    ))
+    exam = create_exam(
+        None,
+        ExamSettings(
+            title=title,
+            instructions="本次考试为闭卷考试，满分 100 分，时长 60 分钟。\n请独立作答，不得查阅资料或与他人交流。",
+            opens_at=opens_at,
+            closes_at=closes_at,
+            duration_minutes=60,
+            release_mode=release_mode,
+            cycle_year=opens_at.year,
+        ),
+    )
     set_blueprint(None, exam, _demo_rows())
     add_to_roster(None, exam, units=[db.session.scalar(select(Unit).where(Unit.code == district_code))])
     publish_exam(None, exam)
@@ -162,8 +172,11 @@ def create_past_demo_exam():
     now = utcnow()
     # opened now so that the attempts can be made; moved a month back once they are
     exam = _published_demo_exam(
-        f"{now.year} 年度劳动保障业务知识闭卷考试（二七区，演示·已结束）", "410103", now - timedelta(minutes=5),
-        now + timedelta(hours=1), ReleaseMode.ON_SEAL,
+        f"{now.year} 年度劳动保障业务知识闭卷考试（二七区，演示·已结束）",
+        "410103",
+        now - timedelta(minutes=5),
+        now + timedelta(hours=1),
+        ReleaseMode.ON_SEAL,
     )
     exam.is_demo = True
     entries = db.session.scalars(
@@ -206,3 +219,21 @@ def _demo_rows():
             if count:
                 rows.append({"category_id": category.id, "qtype": qtype, "count": count, "points": points})
     return rows
+
+
+def open_demo_cycle(days=14):
+    """This year's accreditation cycle, its materials deadline moved to ``days`` from today when it has
+    passed, so that the demo can be walked from recommendation to decision at any time of the year
+    (the notice's default, 31 October, stays the default of every real cycle)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from .accreditation.services import cycle_for_year
+    from .clock import utcnow
+
+    today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    cycle = cycle_for_year(today.year)
+    if cycle.materials_deadline < today:
+        cycle.materials_deadline = today + timedelta(days=days)
+    db.session.flush()
+    return cycle

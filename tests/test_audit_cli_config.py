@@ -58,6 +58,7 @@ def test_demo_load_fills_an_empty_database_once(app, runner):
         assert roles == {"examinee", "district_admin", "exam_admin", "office"}
         users = db.session.scalar(select(func.count()).select_from(User))
         _check_the_past_demo_exam()
+        _check_the_demo_cycle_takes_recommendations()
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "跳过" in again.output
     with app.app_context():
@@ -78,6 +79,19 @@ def _check_the_past_demo_exam():
     assert {s.verdict for s in near} == {Verdict.PASSED, Verdict.DISQUALIFIED}
     assert any(s.average_shown == Decimal("95.00") and s.verdict == Verdict.PASSED for s in scores)
     assert sum(s.excused for s in scores) >= 1 and sum(s.absent for s in scores) >= 1
+
+
+def _check_the_demo_cycle_takes_recommendations():
+    """The past exam's district has its own admin, and this year's cycle still takes materials, so the
+    demo can be walked from recommendation to decision whatever the date."""
+    from examapp.accreditation import recommend
+    from examapp.accreditation.models import AccreditationCycle
+    from examapp.clock import utcnow
+
+    erqi = db.session.scalar(select(User).filter_by(username="erqi"))
+    assert erqi.role == "district_admin" and erqi.unit.name == "二七区"
+    cycle = db.session.scalar(select(AccreditationCycle).filter_by(year=utcnow().year))
+    assert recommend.is_open(cycle)
 
 
 def test_demo_passwords_printed_are_the_real_ones(app, runner):
