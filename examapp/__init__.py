@@ -21,6 +21,7 @@ from .config import build_config
 from .exams import models as _exam_models  # noqa: F401
 from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
+from .integrity import models as _integrity_models  # noqa: F401
 from .org import models as _org_models  # noqa: F401
 from .request_context import client_address
 from .results import models as _results_models  # noqa: F401
@@ -104,6 +105,7 @@ def register_blueprints(app):
     from .bank.views import bp as bank_bp
     from .core.views import bp as core_bp
     from .exams.views import bp as exams_bp
+    from .integrity.views import bp as integrity_bp
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
     from .results.analysis_views import bp as analysis_bp
@@ -113,7 +115,7 @@ def register_blueprints(app):
 
     for bp in (
         core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp, results_bp, analysis_bp,
-        accreditation_bp,
+        accreditation_bp, integrity_bp,
     ):
         app.register_blueprint(bp)
 

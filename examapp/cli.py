@@ -123,6 +123,9 @@ def register(app):
     from .accreditation.cli import accreditation_cli
 
     app.cli.add_command(accreditation_cli)
+    from .integrity.cli import integrity_cli
+
+    app.cli.add_command(integrity_cli)
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

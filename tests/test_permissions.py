@@ -13,6 +13,7 @@ from . import (
     matrix_accreditation_recommend,
     matrix_analysis,
     matrix_exams,
+    matrix_integrity,
     matrix_monitor,
     matrix_results,
     matrix_sitting,
@@ -85,6 +86,7 @@ FEATURES = (
     matrix_accreditation_hearing,
     matrix_accreditation_checks,
     matrix_accreditation_decision,
+    matrix_integrity,
 )
 for _feature in FEATURES:
     assert not set(EXPECTED) & set(_feature.EXPECTED), f"{_feature.__name__} repeats endpoints"

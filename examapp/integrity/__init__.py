@@ -1,0 +1,1 @@
+"""Exam integrity: findings of impersonation and collusion, with their evidence, for the office."""

@@ -1,0 +1,240 @@
+"""What the findings pages show: the list with its filters, and the evidence of one finding."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..bank.content import JUDGE_LABELS, QType
+from ..bank.grading import grade_response
+from ..bank.models import QuestionVersion
+from ..exams.models import RosterEntry
+from ..extensions import db
+from ..monitor.queries import EVENT_LABELS
+from ..org.models import Unit
+from ..sitting.models import Attempt, AttemptEvent, AttemptItem
+from .models import Finding, FindingKind, Level
+
+SORTS = {
+    "strength": lambda f: (-f.strength, f.id),
+    "kind": lambda f: (FindingKind.ALL.index(f.kind), -f.strength),
+    "unit": lambda f: (min(f.unit_ids) if f.unit_ids else 0, -f.strength),
+}
+EVENT_NAMES = {**EVENT_LABELS, "address_changed": "从另一地址或浏览器保存答案", "reopen": "重新开放"}
+#: timeline markers: kinds drawn, and their colour (an SVG attribute: no inline style under the CSP)
+MARKED = {
+    "opened": "#0d6efd",
+    "reopened": "#0d6efd",
+    "takeover": "#dc3545",
+    "address_changed": "#dc3545",
+    "departure": "#fd7e14",
+    "copy": "#fd7e14",
+    "paste": "#fd7e14",
+    "submitted": "#198754",
+}
+
+
+def list_findings(exam_id, *, kind=None, unit_id=None, level=None, status=None, sort="strength"):
+    findings = db.session.scalars(select(Finding).where(Finding.exam_id == exam_id)).all()
+    shown = [
+        f
+        for f in findings
+        if (kind is None or f.kind == kind)
+        and (unit_id is None or unit_id in f.unit_ids)
+        and (level is None or f.level == level)
+        and (status is None or (status == "reviewed") == f.is_reviewed)
+    ]
+    shown.sort(key=SORTS.get(sort, SORTS["strength"]))
+    return findings, shown
+
+
+def unit_names(unit_ids):
+    if not unit_ids:
+        return {}
+    return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
+
+
+def counts_by_level(findings):
+    return {level: sum(1 for f in findings if f.level == level and f.holds) for level in Level.ALL}
+
+
+@dataclass
+class Involved:
+    attempt: object
+    user: object
+    unit: object
+    #: minutes from the start to the last answer
+    minutes_to_last: float | None
+
+
+def involved(finding):
+    """The attempts of a finding, with their person and roster unit, in the finding's order."""
+    rows = db.session.execute(
+        select(Attempt, User, Unit)
+        .join(User, User.id == Attempt.user_id)
+        .join(RosterEntry, RosterEntry.id == Attempt.roster_entry_id)
+        .join(Unit, Unit.id == RosterEntry.unit_id)
+        .where(Attempt.id.in_(finding.attempt_ids), Attempt.exam_id == finding.exam_id)
+    ).all()
+    last = _answer_times([a.id for a, _u, _n in rows])
+    order = {attempt_id: i for i, attempt_id in enumerate(finding.attempt_ids)}
+    result = []
+    for attempt, user, unit in sorted(rows, key=lambda r: order.get(r[0].id, 0)):
+        times = last.get(attempt.id, [])
+        minutes = (max(times) - attempt.started_at).total_seconds() / 60 if times else None
+        result.append(Involved(attempt, user, unit, minutes))
+    return result
+
+
+def _answer_times(attempt_ids):
+    times = {}
+    for attempt_id, at in db.session.execute(
+        select(AttemptItem.attempt_id, AttemptItem.answered_at).where(
+            AttemptItem.attempt_id.in_(attempt_ids), AttemptItem.answered_at.isnot(None)
+        )
+    ):
+        times.setdefault(attempt_id, []).append(at)
+    return times
+
+
+#: attempts drawn on a timeline (a unit finding may involve many)
+TIMELINE_LIMIT = 30
+WIDTH, ROW, LEFT = 1000, 34, 0
+
+
+def timeline(people):
+    """Rows for the SVG timeline: per attempt its span, answer ticks and event markers (x in 0..1000)."""
+    truncated = len(people) > TIMELINE_LIMIT
+    people = people[:TIMELINE_LIMIT]
+    if not people:
+        return None
+    ids = [p.attempt.id for p in people]
+    events = (
+        db.session.execute(
+            select(AttemptEvent)
+            .where(AttemptEvent.attempt_id.in_(ids))
+            .order_by(AttemptEvent.occurred_at, AttemptEvent.id)
+        )
+        .scalars()
+        .all()
+    )
+    answers = _answer_times(ids)
+    ends = {p.attempt.id: p.attempt.submitted_at or p.attempt.deadline_at for p in people}
+    moments = [p.attempt.started_at for p in people] + list(ends.values()) + [e.occurred_at for e in events]
+    start, end = min(moments), max(moments)
+    span = max((end - start).total_seconds(), 60.0)
+
+    def x(at):
+        return round(LEFT + (at - start).total_seconds() / span * (WIDTH - LEFT), 1)
+
+    rows = []
+    for index, p in enumerate(people):
+        a = p.attempt
+        rows.append(
+            {
+                "y": index * ROW,
+                "label": p.user.name,
+                "attempt_id": a.id,
+                "x": x(a.started_at),
+                "w": max(1.0, x(ends[a.id]) - x(a.started_at)),
+                "ticks": [x(t) for t in sorted(answers.get(a.id, []))],
+                "marks": [
+                    {"x": x(e.occurred_at), "colour": MARKED[e.kind], "title": _event_title(e)}
+                    for e in events
+                    if e.attempt_id == a.id and e.kind in MARKED
+                ],
+            }
+        )
+    log = [(e, next(p for p in people if p.attempt.id == e.attempt_id)) for e in events]
+    return {
+        "rows": rows,
+        "height": len(rows) * ROW + 24,
+        "start": start,
+        "end": end,
+        "log": log,
+        "width": WIDTH,
+        "truncated": truncated,
+    }
+
+
+def _event_title(event):
+    from flask import current_app
+
+    local_dt = current_app.jinja_env.filters["local_dt"]
+    where = f" {event.client_address}" if event.client_address else ""
+    return f"{local_dt(event.occurred_at, '%H:%M:%S')} {EVENT_NAMES.get(event.kind, event.kind)}{where}"
+
+
+@dataclass
+class SharedAnswer:
+    version: object
+    answer_a: str
+    answer_b: str
+    correct: str
+    identical: bool
+    wrong_a: bool
+    wrong_b: bool
+
+
+def shared_answers(first, second):
+    """The questions both attempts were shown, with at least one wrong answer: identical ones first."""
+    items = (
+        db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id.in_((first.id, second.id)))).scalars().all()
+    )
+    by_attempt = {first.id: {}, second.id: {}}
+    for item in items:
+        by_attempt[item.attempt_id][item.question_version_id] = item
+    common = set(by_attempt[first.id]) & set(by_attempt[second.id])
+    versions = (
+        {v.id: v for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(common)))}
+        if common
+        else {}
+    )
+    rows = []
+    for version_id in common:
+        version = versions[version_id]
+        a, b = by_attempt[first.id][version_id], by_attempt[second.id][version_id]
+        wrong_a, wrong_b = _is_wrong(a, version), _is_wrong(b, version)
+        if not (wrong_a or wrong_b):
+            continue
+        rows.append(
+            SharedAnswer(
+                version=version,
+                answer_a=answer_text(version, a.response),
+                answer_b=answer_text(version, b.response),
+                correct=answer_text(
+                    version, version.answer if version.qtype != QType.BLANK else [alts[0] for alts in version.answer]
+                ),
+                identical=wrong_a and wrong_b and a.response == b.response,
+                wrong_a=wrong_a,
+                wrong_b=wrong_b,
+            )
+        )
+    rows.sort(key=lambda r: (not r.identical, not (r.wrong_a and r.wrong_b), r.version.id))
+    return rows
+
+
+def _is_wrong(item, version):
+    if item.response is None:
+        return False
+    if item.awarded is not None:
+        return item.awarded < item.points
+    return grade_response(version.qtype, version.answer, item.response, 1) != 1
+
+
+def answer_text(version, response):
+    """A response as the office reads it: 'B．option text', '对', blanks joined."""
+    if response is None or response == "" or response == []:
+        return "（未作答）"
+    if version.qtype == QType.JUDGE:
+        return JUDGE_LABELS.get(response, str(response))
+    if version.qtype == QType.BLANK:
+        parts = response if isinstance(response, list) else [response]
+        return "｜".join(str(p) for p in parts)
+    letters = "".join(response) if isinstance(response, list) else str(response)
+    options = version.options or []
+    texts = []
+    for letter in letters:
+        index = ord(letter) - ord("A")
+        texts.append(f"{letter}．{options[index]}" if 0 <= index < len(options) else letter)
+    return "；".join(texts)

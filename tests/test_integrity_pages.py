@@ -1,0 +1,283 @@
+"""Integrity findings through the database: computing, the pages, review, recomputing, the command."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import delete, func, select
+
+from examapp.audit.models import AuditEntry
+from examapp.errors import DomainError
+from examapp.exams.models import Exam
+from examapp.extensions import db
+from examapp.integrity.analysis import finding_key
+from examapp.integrity.models import Finding, FindingKind, IntegrityRun
+from examapp.integrity.services import compute_findings, exams_due, review_finding
+from examapp.sitting.models import Attempt, AttemptEvent
+
+from . import exam_factories, matrix_integrity
+from .conftest import csrf_token, login, post
+from .integrity_factories import DB_PLAN, simulate, write_plan
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return simulate(**DB_PLAN)
+
+
+@pytest.fixture
+def sitting(app, world, plan):
+    """A published exam holding the simulated sitting (committed to the test's transaction)."""
+    with app.app_context():
+        exam = exam_factories.exam(world, publish=True)
+        written = write_plan(plan, exam, world.city)
+        db.session.commit()
+        return {"exam_id": exam.id, **written}
+
+
+def _ids(sitting, indices):
+    return [sitting["attempts"][i] for i in indices]
+
+
+def _compute(app, sitting, actor=None):
+    with app.app_context():
+        run = compute_findings(db.session.get(Exam, sitting["exam_id"]), actor)
+        db.session.commit()
+        return run
+
+
+def _findings(app, exam_id):
+    with app.app_context():
+        return {f.key: f for f in db.session.scalars(select(Finding).where(Finding.exam_id == exam_id))}
+
+
+def test_planted_cases_are_found_from_the_database(app, sitting, plan):
+    run = _compute(app, sitting)
+    found = _findings(app, sitting["exam_id"])
+    assert run.attempts == len(plan.attempts) and run.findings == len(found)
+    assert finding_key(FindingKind.SAME_DEVICE, _ids(sitting, plan.impersonated)) in found
+    for source, copier in plan.copy_pairs:
+        assert finding_key(FindingKind.COPYING, _ids(sitting, [source, copier])) in found
+    assert finding_key(FindingKind.SPEED, _ids(sitting, plan.fast)) in found
+    assert finding_key(FindingKind.TWO_ADDRESSES, _ids(sitting, plan.two_places)) in found
+    honest_unit = sitting["units"][plan.honest_unit]
+    assert all(honest_unit not in f.unit_ids for f in found.values())
+    assert honest_unit in run.stats["score_outlier_unit_ids"]
+
+
+def test_computing_changes_no_score(app, sitting):
+    with app.app_context():
+        before = db.session.execute(
+            select(func.sum(Attempt.score), func.count()).where(Attempt.exam_id == sitting["exam_id"])
+        ).one()
+    _compute(app, sitting)
+    with app.app_context():
+        after = db.session.execute(
+            select(func.sum(Attempt.score), func.count()).where(Attempt.exam_id == sitting["exam_id"])
+        ).one()
+    assert tuple(before) == tuple(after) and Decimal(after[0]) > 0
+
+
+def test_recomputing_keeps_reviews_of_findings_that_still_hold(app, sitting, plan, world):
+    _compute(app, sitting)
+    device_key = finding_key(FindingKind.SAME_DEVICE, _ids(sitting, plan.impersonated))
+    copy_key = finding_key(FindingKind.COPYING, _ids(sitting, plan.copy_pairs[0]))
+    with app.app_context():
+        office = db.session.merge(world.accounts["office"])
+        for key in (device_key, copy_key):
+            finding = db.session.scalar(select(Finding).where(Finding.key == key))
+            review_finding(office, finding, f"已核实 {key}")
+        db.session.commit()
+        unreviewed_before = db.session.scalar(
+            select(func.count())
+            .select_from(Finding)
+            .where(Finding.reviewed_at.is_(None), Finding.exam_id == sitting["exam_id"])
+        )
+        # one of the three accounts turns out to have been opened elsewhere: the device finding changes
+        third = _ids(sitting, plan.impersonated)[2]
+        db.session.execute(delete(AttemptEvent).where(AttemptEvent.attempt_id == third, AttemptEvent.kind == "opened"))
+        db.session.add(
+            AttemptEvent(
+                attempt_id=third,
+                kind="opened",
+                client_address="10.3.3.3",
+                user_agent="Edge",
+                occurred_at=db.session.get(Attempt, third).started_at,
+            )
+        )
+        db.session.commit()
+    _compute(app, sitting)
+    found = _findings(app, sitting["exam_id"])
+    # the copy finding holds and keeps its review; the device finding of three no longer holds, review kept
+    assert found[copy_key].holds and found[copy_key].review_note == f"已核实 {copy_key}"
+    assert not found[device_key].holds and found[device_key].review_note == f"已核实 {device_key}"
+    two = finding_key(FindingKind.SAME_DEVICE, _ids(sitting, plan.impersonated)[:2])
+    assert two in found and found[two].holds and not found[two].is_reviewed
+    # unreviewed findings were replaced, not piled up
+    assert sum(1 for f in found.values() if not f.is_reviewed) == unreviewed_before + 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IntegrityRun)) == 2
+
+
+def test_review_needs_a_note_and_is_audited(app, sitting, world):
+    _compute(app, sitting)
+    with app.app_context():
+        office = db.session.merge(world.accounts["office"])
+        finding = db.session.scalar(select(Finding).where(Finding.exam_id == sitting["exam_id"]).limit(1))
+        with pytest.raises(DomainError):
+            review_finding(office, finding, "  ")
+        review_finding(office, finding, "已调取监控录像")
+        db.session.commit()
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "integrity.review"))
+        assert entry.object_id == str(finding.id) and entry.reason == "已调取监控录像"
+        assert entry.actor_username == "office"
+
+
+def test_office_sees_the_copy_pair_with_its_shared_wrong_answers(app, sitting, plan, as_role):
+    _compute(app, sitting)
+    client = as_role("office")
+    page = client.get(f"/exams/{sitting['exam_id']}/integrity")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "疑似抄袭" in html and "同设备多账号" in html
+    copy_key = finding_key(FindingKind.COPYING, _ids(sitting, plan.copy_pairs[0]))
+    finding = _findings(app, sitting["exam_id"])[copy_key]
+    detail = client.get(f"/exams/{sitting['exam_id']}/integrity/{finding.id}")
+    html = detail.get_data(as_text=True)
+    assert detail.status_code == 200
+    assert 'data-testid="shared-answers"' in html and 'data-identical="1"' in html
+    assert html.count('data-identical="1"') == finding.evidence["identical_wrong"]
+    assert "模拟" in html and "选项" in html  # stems and the options' texts, the correct answer beside
+    assert 'data-testid="timeline"' in html and "<script" not in html.split("</main>")[0].split("<main")[1]
+    assert "标记为已复核" in html
+    # review through the page
+    token = csrf_token(client, f"/exams/{sitting['exam_id']}/integrity/{finding.id}")
+    response = client.post(
+        f"/exams/{sitting['exam_id']}/integrity/{finding.id}/review",
+        data={"note": "监控显示二人邻座，已移交纪检", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert "监控显示二人邻座" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_exam_admin_sees_findings_but_cannot_review(app, sitting, as_role):
+    _compute(app, sitting)
+    client = as_role("exam_admin")
+    finding = next(iter(_findings(app, sitting["exam_id"]).values()))
+    html = client.get(f"/exams/{sitting['exam_id']}/integrity/{finding.id}").get_data(as_text=True)
+    assert "标记为已复核" not in html
+    token = csrf_token(client, f"/exams/{sitting['exam_id']}/integrity/{finding.id}")
+    response = client.post(
+        f"/exams/{sitting['exam_id']}/integrity/{finding.id}/review", data={"note": "x", "csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert not _findings(app, sitting["exam_id"])[finding.key].is_reviewed
+
+
+@pytest.mark.parametrize("role", ["examinee", "district_admin"])
+def test_examinees_and_district_admins_never_reach_findings(app, sitting, as_role, role):
+    _compute(app, sitting)
+    client = as_role(role)
+    finding = next(iter(_findings(app, sitting["exam_id"]).values()))
+    assert client.get(f"/exams/{sitting['exam_id']}/integrity").status_code == 403
+    assert client.get(f"/exams/{sitting['exam_id']}/integrity/{finding.id}").status_code == 403
+    assert client.get(f"/exams/{sitting['exam_id']}/integrity/export.xlsx").status_code == 403
+
+
+def test_filters_and_sorting(app, sitting, as_role):
+    _compute(app, sitting)
+    client = as_role("exam_admin")
+    base = f"/exams/{sitting['exam_id']}/integrity"
+    html = client.get(f"{base}?kind=copying").get_data(as_text=True)
+    assert 'data-kind="copying"' in html and 'data-kind="same_device"' not in html
+    strengths = [f.strength for f in sorted(_findings(app, sitting["exam_id"]).values(), key=lambda f: -f.strength)]
+    html = client.get(f"{base}?sort=strength").get_data(as_text=True)
+    shown = [float(part.split("</td>")[0]) for part in html.split('<td class="text-end">')[1:]]
+    assert shown == [round(s, 1) for s in strengths]
+    some_unit = next(iter(_findings(app, sitting["exam_id"]).values())).unit_ids[0]
+    html = client.get(f"{base}?unit={some_unit}").get_data(as_text=True)
+    assert html.count("data-finding-id=") == sum(
+        1 for f in _findings(app, sitting["exam_id"]).values() if some_unit in f.unit_ids
+    )
+
+
+def test_compute_button_and_its_csrf(app, sitting, as_role):
+    client = as_role("office")
+    base = f"/exams/{sitting['exam_id']}/integrity"
+    assert client.post(f"{base}/compute").status_code == 400
+    response = post(client, f"{base}/compute", page=base)
+    assert response.status_code == 302
+    html = client.get(base).get_data(as_text=True)
+    assert "最近计算" in html and "疑似抄袭" in html
+
+
+def test_export_is_a_workbook(app, sitting, as_role):
+    _compute(app, sitting)
+    response = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity/export.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("编号", "类型", "程度") and len(rows) - 1 == len(_findings(app, sitting["exam_id"]))
+
+
+def test_report_command_computes_and_writes(app, sitting, runner, tmp_path):
+    out = tmp_path / "findings.xlsx"
+    result = runner.invoke(args=["integrity", "report", str(sitting["exam_id"]), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    kinds = {row[1] for row in rows[1:]}
+    assert FindingKind.LABELS[FindingKind.COPYING] in kinds and FindingKind.LABELS[FindingKind.SAME_DEVICE] in kinds
+    bad = runner.invoke(args=["integrity", "report", "999999", "--out", str(out)])
+    assert bad.exit_code != 0 and "没有编号" in bad.output
+
+
+def test_sweep_computes_exams_that_ended(app, sitting, runner, clock):
+    from datetime import timedelta
+
+    with app.app_context():
+        exam = db.session.get(Exam, sitting["exam_id"])
+        clock.set(exam.closes_at - timedelta(minutes=5))
+        assert exam not in exams_due()
+        clock.set(exam.closes_at + timedelta(minutes=5))
+        assert [e.id for e in exams_due()] == [exam.id]
+    result = runner.invoke(args=["integrity", "sweep"])
+    assert result.exit_code == 0 and "已计算 1 场考试" in result.output
+    with app.app_context():
+        assert exams_due() == []
+
+
+def test_a_draft_exam_has_no_findings_page(app, world, as_role):
+    with app.app_context():
+        draft = exam_factories.exam(world)
+        db.session.commit()
+        draft_id = draft.id
+    assert as_role("office").get(f"/exams/{draft_id}/integrity").status_code == 404
+
+
+# --- the permission matrix rows (tests/matrix_integrity.py), run here as well -------------
+
+
+@pytest.mark.parametrize("role", ["anonymous", "examinee", "district_admin", "exam_admin", "office"])
+@pytest.mark.parametrize("endpoint", sorted(matrix_integrity.EXPECTED))
+def test_matrix(app, world, endpoint, role):
+    from flask import url_for
+
+    method, allowed = matrix_integrity.EXPECTED[endpoint]
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, world.accounts[role].username).status_code == 302
+    with app.test_request_context():
+        url = url_for(endpoint, **matrix_integrity.url_params(endpoint, world, world.accounts.get(role)))
+        db.session.commit()
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf_token(client, "/") if role != "anonymous" else csrf_token(client, "/login")
+        response = client.post(url, data={"csrf_token": token, "note": "矩阵测试", "reason": "矩阵测试"})
+    location = response.headers.get("Location", "")
+    if role in allowed:
+        assert response.status_code not in (401, 403, 404), response.status_code
+        assert "/login" not in location
+    elif role == "anonymous":
+        assert response.status_code == 302 and "/login" in location
+    else:
+        assert response.status_code == 403
