@@ -99,8 +99,14 @@ def build_bank():
                 create_question(
                     None,
                     QuestionData(
-                        qtype=qtype, stem=stem, options=options, answer=answer, explanation="依据相关条款作答。",
-                        source=f"《{name}工作规范》第{n}条", difficulty=Difficulty.ALL[n % 3], category_id=category.id,
+                        qtype=qtype,
+                        stem=stem,
+                        options=options,
+                        answer=answer,
+                        explanation="依据相关条款作答。",
+                        source=f"《{name}工作规范》第{n}条",
+                        difficulty=Difficulty.ALL[n % 3],
+                        category_id=category.id,
                     ),
                     status=Status.PUBLISHED,
                 )
@@ -128,8 +134,11 @@ def prepare(app, people):
         exam = create_exam(
             None,
             ExamSettings(
-                title="2026 年度劳动保障业务知识考试（单请求压测）", instructions="闭卷考试，独立作答。",
-                opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=6), duration_minutes=120,
+                title="2026 年度劳动保障业务知识考试（单请求压测）",
+                instructions="闭卷考试，独立作答。",
+                opens_at=now - timedelta(minutes=5),
+                closes_at=now + timedelta(hours=6),
+                duration_minutes=120,
                 grace_seconds=60,
             ),
         )
@@ -147,9 +156,13 @@ def prepare(app, people):
             insert(User),
             [
                 {
-                    "username": f"path{i:05d}", "name": f"考生{i:05d}", "role": Role.EXAMINEE,
-                    "unit_id": communities[i % len(communities)].id, "password_hash": hashed,
-                    "must_change_password": False, "is_enabled": True,
+                    "username": f"path{i:05d}",
+                    "name": f"考生{i:05d}",
+                    "role": Role.EXAMINEE,
+                    "unit_id": communities[i % len(communities)].id,
+                    "password_hash": hashed,
+                    "must_change_password": False,
+                    "is_enabled": True,
                 }
                 for i in range(people)
             ],
@@ -235,7 +248,9 @@ class Meter:
 
 def expect(response, *statuses):
     if response.status_code not in statuses:
-        raise SystemExit(f"{response.request.method} {response.request.path}: {response.status_code}, expected {statuses}")
+        raise SystemExit(
+            f"{response.request.method} {response.request.path}: {response.status_code}, expected {statuses}"
+        )
     return response
 
 
@@ -252,7 +267,9 @@ def play(app, meter, exam_id, people, saves_each):
     # synchronized start
     for client in clients:
         form = {"csrf_token": client.start_csrf, "pledge": "y"}
-        response = expect(meter.run("POST /exam/<id>", lambda c=client, f=form: c.post(f"/exam/{exam_id}", data=f)), 302)
+        response = expect(
+            meter.run("POST /exam/<id>", lambda c=client, f=form: c.post(f"/exam/{exam_id}", data=f)), 302
+        )
         client.attempt_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
         page = expect(meter.run("GET /attempt/<id>", lambda c=client: c.get(f"/attempt/{c.attempt_id}")), 200)
         page = page.get_data(as_text=True)
@@ -262,7 +279,11 @@ def play(app, meter, exam_id, people, saves_each):
         starts = list(SECTION.finditer(page))
         for k, match in enumerate(starts):
             chunk = page[match.end() : starts[k + 1].start() if k + 1 < len(starts) else len(page)]
-            client.paper[int(match.group(1))] = (match.group(2), OPTION_VALUE.findall(chunk), chunk.count('type="text"'))
+            client.paper[int(match.group(1))] = (
+                match.group(2),
+                OPTION_VALUE.findall(chunk),
+                chunk.count('type="text"'),
+            )
         if len(client.paper) != 80:
             raise SystemExit(f"the attempt page showed {len(client.paper)} questions, not 80")
         client.seq = 0
@@ -270,21 +291,38 @@ def play(app, meter, exam_id, people, saves_each):
     for client in clients:
         for position in sorted(client.paper)[:saves_each]:
             client.seq += 1
-            save = {"seq": client.seq, "position": position, "response": answer_for(client.paper[position]),
-                    "flagged": False}
+            save = {
+                "seq": client.seq,
+                "position": position,
+                "response": answer_for(client.paper[position]),
+                "flagged": False,
+            }
             payload = {"token": client.token, "saves": [save]}
             url = f"/attempt/{client.attempt_id}/save"
-            expect(meter.run("POST save", lambda c=client, p=payload, u=url: c.post(
-                u, json=p, headers={"X-CSRFToken": c.csrf})), 200)
+            expect(
+                meter.run(
+                    "POST save", lambda c=client, p=payload, u=url: c.post(u, json=p, headers={"X-CSRFToken": c.csrf})
+                ),
+                200,
+            )
     # submit burst: the last answer goes with the submit, as the page sends what is still queued
     for client in clients:
         position = sorted(client.paper)[-1]
         client.seq += 1
-        save = {"seq": client.seq, "position": position, "response": answer_for(client.paper[position]), "flagged": False}
+        save = {
+            "seq": client.seq,
+            "position": position,
+            "response": answer_for(client.paper[position]),
+            "flagged": False,
+        }
         payload = {"token": client.token, "saves": [save]}
         url = f"/attempt/{client.attempt_id}/submit"
-        reply = expect(meter.run("POST submit", lambda c=client, p=payload, u=url: c.post(
-            u, json=p, headers={"X-CSRFToken": c.csrf})), 200).get_json()
+        reply = expect(
+            meter.run(
+                "POST submit", lambda c=client, p=payload, u=url: c.post(u, json=p, headers={"X-CSRFToken": c.csrf})
+            ),
+            200,
+        ).get_json()
         if reply.get("status") != "submitted":
             raise SystemExit(f"submit refused: {reply}")
         expect(meter.run("GET result", lambda c=client, u=reply["result_url"]: c.get(u)), 200)
@@ -320,9 +358,13 @@ def main():
     except OSError:
         throttle = "memory://"
     os.environ.setdefault("WEB_CONCURRENCY", "1")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "day-paths-bench", "RATELIMIT_STORAGE_URI": throttle,
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.database_url,
+            "SECRET_KEY": "day-paths-bench",
+            "RATELIMIT_STORAGE_URI": throttle,
+        }
+    )
     started = time.perf_counter()
     exam_id = prepare(app, args.people)
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s; login throttle in {throttle}")
@@ -330,14 +372,18 @@ def main():
         meter = Meter(db.engine, database, args.show_sql, args.profile)
     play(app, meter, exam_id, args.people, args.saves)
     figures = meter.summary()
-    print(f"{'request':<20} {'n':>6} {'SQL/req':>8} {'max':>5} {'chk/req':>8} {'CPU ms':>8} {'DB CPU ms':>10} "
-          f"{'p50 ms':>8} {'p95 ms':>8}")
+    print(
+        f"{'request':<20} {'n':>6} {'SQL/req':>8} {'max':>5} {'chk/req':>8} {'CPU ms':>8} {'DB CPU ms':>10} "
+        f"{'p50 ms':>8} {'p95 ms':>8}"
+    )
     for kind, f in figures.items():
-        print(f"{kind:<20} {f['requests']:>6} {f['statements']:>8.1f} {f['statements_max']:>5} {f['checkouts']:>8.2f} "
-              f"{f['cpu_ms']:>8.2f} {f['db_cpu_ms']:>10.2f} {f['wall_p50_ms']:>8.2f} {f['wall_p95_ms']:>8.2f}")
+        print(
+            f"{kind:<20} {f['requests']:>6} {f['statements']:>8.1f} {f['statements_max']:>5} {f['checkouts']:>8.2f} "
+            f"{f['cpu_ms']:>8.2f} {f['db_cpu_ms']:>10.2f} {f['wall_p50_ms']:>8.2f} {f['wall_p95_ms']:>8.2f}"
+        )
     if meter.profiler:
         print(f"\ncProfile of {args.profile!r} (CPU figures above include the profiler's overhead):")
-        pstats.Stats(meter.profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(meter.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
     if args.json:
         Path(args.json).write_text(json.dumps({"people": args.people, "paths": figures}, indent=1), encoding="utf-8")
 

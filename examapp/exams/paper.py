@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from ..bank.content import QType
-from ..bank.models import Question, QuestionVersion
+from ..bank.models import Question, QuestionCategory, QuestionVersion
 from ..bank.services import drawable_questions
 from ..errors import DomainError
 from ..extensions import db
@@ -73,33 +73,80 @@ def paper_problems(exam):
 
 
 def draw_paper(exam, seed):
-    """The paper for one person: no question twice, sections in order, shuffled as the exam says."""
+    """The paper for one person: no question twice, sections in order, shuffled as the exam says.
+
+    A few statements whatever the paper's size: the blueprint, the categories, and the whole
+    drawable pool with each question's current options (or a fixed paper and its versions).
+    """
     rng = random.Random(seed)
     if exam.paper_mode == PaperMode.FIXED:
         picked = [(item.question_version_id, item.points) for item in exam.fixed_items]
+        versions = {
+            v.id: v
+            for v in db.session.execute(
+                select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.options).where(
+                    QuestionVersion.id.in_([vid for vid, _ in picked])
+                )
+            )
+        }
+        picked = [(vid, points, versions[vid].qtype, versions[vid].options) for vid, points in picked]
     else:
         picked = _draw_blueprint(exam, rng)
-    versions = {
-        v.id: v
-        for v in db.session.execute(
-            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.options).where(
-                QuestionVersion.id.in_([vid for vid, _ in picked])
-            )
-        )
-    }
     drawn = []
-    for version_id, points in picked:
-        version = versions[version_id]
+    for version_id, points, qtype, options in picked:
         order = None
-        if version.qtype in QType.CHOICE and exam.shuffle_options:
-            order = list(range(len(version.options)))
+        if qtype in QType.CHOICE and exam.shuffle_options:
+            order = list(range(len(options)))
             rng.shuffle(order)
             order = tuple(order)
-        drawn.append(DrawnQuestion(version_id, version.qtype, points, order))
+        drawn.append(DrawnQuestion(version_id, qtype, points, order))
     if exam.shuffle_questions:
         rng.shuffle(drawn)
     drawn.sort(key=lambda q: SECTION_ORDER[q.qtype])  # stable: shuffled within each section
     return drawn
+
+
+def _category_subtrees(category_ids):
+    """{category id: it and every category under it}, from one read of the category tree."""
+    children = {}
+    for child, parent in db.session.execute(select(QuestionCategory.id, QuestionCategory.parent_id)):
+        children.setdefault(parent, []).append(child)
+    subtrees = {}
+    for category_id in category_ids:
+        found, stack = set(), [category_id]
+        while stack:
+            current = stack.pop()
+            if current not in found:
+                found.add(current)
+                stack.extend(children.get(current, ()))
+        subtrees[category_id] = found
+    return subtrees
+
+
+def _blueprint_pools(rows):
+    """[(row, [(question id, version id, qtype, options)] in question id order)]: every row's
+    candidates, from one read of the drawable questions the rows can reach."""
+    subtrees = _category_subtrees({row.category_id for row in rows})
+    reachable = set().union(*subtrees.values()) if subtrees else set()
+    candidates = db.session.execute(
+        drawable_questions()
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.category_id.in_(reachable), Question.qtype.in_({row.qtype for row in rows}))
+        .with_only_columns(
+            Question.id, Question.category_id, Question.qtype, Question.difficulty, QuestionVersion.id,
+            QuestionVersion.qtype, QuestionVersion.options,
+        )
+        .order_by(Question.id)
+    ).all()
+    pools = []
+    for row in rows:
+        categories = subtrees[row.category_id]
+        pools.append((row, [
+            (qid, vid, version_qtype, options)
+            for qid, category_id, qtype, difficulty, vid, version_qtype, options in candidates
+            if category_id in categories and qtype == row.qtype and row.difficulty in (None, difficulty)
+        ]))
+    return pools
 
 
 def _draw_blueprint(exam, rng):
@@ -107,19 +154,16 @@ def _draw_blueprint(exam, rng):
     the questions a narrower row of the same category and type needs: for rows that are nested
     or disjoint, as rows of one category and type are, a paper that draws once draws for every seed.
     """
-    pools = []
-    for row in exam.blueprint_rows:
-        pool = db.session.execute(_row_pool(row, Question.id, Question.current_version_id).order_by(Question.id)).all()
-        pools.append((row, [(qid, vid) for qid, vid in pool if vid is not None]))
     chosen = set()
     picked = []
+    pools = _blueprint_pools(exam.blueprint_rows)
     for row, pool in sorted(pools, key=lambda rp: (len(rp[1]), rp[0].position)):
-        pool = [(qid, vid) for qid, vid in pool if qid not in chosen]
+        pool = [candidate for candidate in pool if candidate[0] not in chosen]
         if len(pool) < row.count:
             raise DomainError(
                 f"{row_label(row)}与其他行抽取的题目重叠，剩余可抽的题只有 {len(pool)} 道，需要 {row.count} 道"
             )
-        for qid, vid in rng.sample(pool, row.count):
+        for qid, vid, qtype, options in rng.sample(pool, row.count):
             chosen.add(qid)
-            picked.append((vid, row.points))
+            picked.append((vid, row.points, qtype, options))
     return picked

@@ -9,9 +9,10 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ..audit.services import record_change, register_actions
 from ..bank.grading import grade_response
@@ -35,22 +36,33 @@ class AccessRefused(DomainError):
     """The person may not start or continue (wrong code, address, time...)."""
 
 
-def roster_entry_for(exam, user):
-    return db.session.scalar(select(RosterEntry).where(RosterEntry.exam_id == exam.id, RosterEntry.user_id == user.id))
-
-
 def attempt_for(exam, user):
     return db.session.scalar(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == user.id))
 
 
-def start_attempt(exam, user, *, access_code=None, address=None, seed=None):
-    """The person's attempt, drawing their paper the first time; an existing attempt is returned as it is."""
-    entry = roster_entry_for(exam, user)
+def sitting_of(exam, user):
+    """(roster entry, attempt) of ``user`` for ``exam`` in one statement; either may be None."""
+    row = db.session.execute(
+        select(RosterEntry, Attempt)
+        .outerjoin(Attempt, Attempt.roster_entry_id == RosterEntry.id)
+        .where(RosterEntry.exam_id == exam.id, RosterEntry.user_id == user.id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entry=None):
+    """The person's attempt, drawing their paper the first time; an existing attempt is returned as it is.
+
+    ``entry``: the person's roster row, when the caller has just read it (``sitting_of``) and
+    found no attempt; a start on another page in between is still found, by the unique attempt
+    per roster row. The paper is written in one multi-row statement, whatever its length.
+    """
     if entry is None:
-        raise AccessRefused("您不在本场考试的名单中")
-    existing = attempt_for(exam, user)
-    if existing is not None:
-        return existing
+        entry, existing = sitting_of(exam, user)
+        if entry is None:
+            raise AccessRefused("您不在本场考试的名单中")
+        if existing is not None:
+            return existing
     now = utcnow()
     if exam.status != ExamStatus.PUBLISHED or not exam.opens_at <= now < exam.closes_at:
         raise AccessRefused("考试不在开放时间内")
@@ -66,14 +78,17 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None):
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
-            db.session.add_all(
-                AttemptItem(
-                    attempt_id=attempt.id, position=position, question_version_id=q.version_id, points=q.points,
-                    option_order=list(q.option_order) if q.option_order is not None else None,
-                )
-                for position, q in enumerate(drawn, start=1)
+            db.session.execute(
+                insert(AttemptItem.__table__),
+                [
+                    {
+                        "attempt_id": attempt.id, "position": position, "question_version_id": q.version_id,
+                        "points": q.points, "option_order": list(q.option_order) if q.option_order is not None else None,
+                        "response_seq": 0, "flagged": False,
+                    }
+                    for position, q in enumerate(drawn, start=1)
+                ],
             )
-            db.session.flush()
     except IntegrityError:
         # The same person started on another page at the same moment: keep theirs.
         existing = attempt_for(exam, user)
@@ -86,16 +101,20 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None):
 def submit_attempt(attempt, reason):
     """Submit and grade; True when this call did it, False when it was already submitted or voided."""
     now = utcnow()
-    result = db.session.execute(
+    values = {"state": AttemptState.SUBMITTED, "submitted_at": now, "submit_reason": reason, "live_token": None}
+    updated_at = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(state=AttemptState.SUBMITTED, submitted_at=now, submit_reason=reason, live_token=None)
+        .values(**values)
+        .returning(Attempt.updated_at)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).scalar_one_or_none()
+    if updated_at is None:
         db.session.refresh(attempt)
         return False
-    db.session.refresh(attempt)
+    # The attempt is now as the UPDATE left it: no need to read it again.
+    for key, value in {**values, "updated_at": updated_at}.items():
+        set_committed_value(attempt, key, value)
     grade_attempt(attempt)
     record_event(attempt, "submitted", detail={"reason": reason, "score": str(attempt.score)})
     db.session.flush()
@@ -103,19 +122,32 @@ def submit_attempt(attempt, reason):
 
 
 def grade_attempt(attempt):
-    """Award each item from its exact question version; the score is their sum."""
+    """Award each item from its exact question version; the score is their sum.
+
+    One read of the items with their versions' keys and one batched write of the awards,
+    whatever the paper's length; items already loaded in the session get their award too.
+    """
     exam = db.session.get(Exam, attempt.exam_id)
-    items = db.session.scalars(
-        select(AttemptItem)
+    rows = db.session.execute(
+        select(AttemptItem.id, AttemptItem.points, AttemptItem.response, QuestionVersion.qtype, QuestionVersion.answer)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
         .where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.version).load_only(QuestionVersion.qtype, QuestionVersion.answer))
     ).all()
     total = Decimal("0")
-    for item in items:
-        item.awarded = grade_response(
-            item.version.qtype, item.version.answer, item.response, item.points, multiple_mode=exam.multiple_mode
+    awards = []
+    for item_id, points, response, qtype, answer in rows:
+        awarded = grade_response(qtype, answer, response, points, multiple_mode=exam.multiple_mode)
+        awards.append({"item_id": item_id, "awarded": awarded})
+        total += awarded
+    if awards:
+        items = AttemptItem.__table__
+        db.session.execute(
+            update(items).where(items.c.id == bindparam("item_id")).values(awarded=bindparam("awarded")), awards
         )
-        total += item.awarded
+    for award in awards:
+        loaded = db.session.identity_map.get(identity_key(AttemptItem, award["item_id"]))
+        if loaded is not None:
+            set_committed_value(loaded, "awarded", award["awarded"])
     attempt.score = total
     db.session.flush()
     return total

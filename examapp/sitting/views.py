@@ -11,18 +11,17 @@ from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from .forms import StartForm, SubmitForm
 from .models import Attempt, AttemptState, SubmitReason
-from .queries import paper_view
+from .queries import paper_for_page, paper_view
 from .saving import quick_save
 from .services import (
     AccessRefused,
     SaveRefused,
-    attempt_for,
     claim_attempt,
     close_if_overdue,
     finish_attempt,
     report_event,
-    roster_entry_for,
     save_responses,
+    sitting_of,
     start_attempt,
 )
 
@@ -52,9 +51,11 @@ def _json_refusal(exc, status):
 @requires("sitting.sit")
 def start(exam_id):
     exam = db.session.get(Exam, exam_id)
-    if exam is None or exam.status == ExamStatus.DRAFT or roster_entry_for(exam, current_user) is None:
+    if exam is None or exam.status == ExamStatus.DRAFT:
         abort(404)
-    attempt = attempt_for(exam, current_user)
+    entry, attempt = sitting_of(exam, current_user)
+    if entry is None:
+        abort(404)
     if attempt is not None:
         endpoint = "sitting.attempt" if attempt.state == AttemptState.IN_PROGRESS else "sitting.result"
         return redirect(url_for(endpoint, attempt_id=attempt.id))
@@ -64,7 +65,7 @@ def start(exam_id):
         try:
             attempt = start_attempt(
                 exam, current_user._get_current_object(), access_code=form.access_code.data,
-                address=request.remote_addr,
+                address=request.remote_addr, entry=entry,
             )
         except AccessRefused as exc:
             db.session.rollback()
@@ -85,9 +86,9 @@ def attempt(attempt_id):
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
     token = claim_attempt(attempt, **_client())
+    questions = paper_for_page(attempt.id)  # before the commit: one connection for the request
     db.session.commit()
-    exam = db.session.get(Exam, attempt.exam_id)
-    questions = paper_view(attempt)
+    exam = attempt.exam
     return render_template(
         "sitting/attempt.html", attempt=attempt, exam=exam, token=token, questions=questions,
         seconds_left=attempt.seconds_left(), submit_form=SubmitForm(),
