@@ -149,6 +149,14 @@ def build_config(instance_path, overrides=None):
         #: number of proxies in front of the app whose X-Forwarded-For we trust
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
+        #: recommendation materials and inspection photos: a folder outside the web root, shared by
+        #: every app server (default instance/uploads/accreditation)
+        "ACCREDITATION_UPLOAD_FOLDER": os.environ.get("ACCREDITATION_UPLOAD_FOLDER") or None,
+        #: the address residents' phones reach the public questionnaire at (QR codes); default: this request's
+        "QUESTIONNAIRE_BASE_URL": os.environ.get("QUESTIONNAIRE_BASE_URL") or None,
+        #: questionnaire answers accepted per client address in the window (a flood is refused)
+        "QUESTIONNAIRE_RESPONSES_PER_ADDRESS": int(os.environ.get("QUESTIONNAIRE_RESPONSES_PER_ADDRESS", "30")),
+        "QUESTIONNAIRE_WINDOW_MINUTES": int(os.environ.get("QUESTIONNAIRE_WINDOW_MINUTES", "10")),
     }
     settings.update(overrides)
     check_login_throttle_storage(settings)
