@@ -210,9 +210,112 @@ def test_concurrent_sweeps_and_submits_grade_each_attempt_once(app, make, clock)
     assert closed_by_sweeps + closed_by_submits == len(attempts)
     assert closed_by_submits <= 1
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.state == "submitted")) == len(attempts)
+        assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.state == "submitted")) == len(
+            attempts
+        )
         per_attempt = db.session.execute(
-            select(AttemptEvent.attempt_id, func.count()).where(AttemptEvent.kind == "submitted").group_by(AttemptEvent.attempt_id)
+            select(AttemptEvent.attempt_id, func.count())
+            .where(AttemptEvent.kind == "submitted")
+            .group_by(AttemptEvent.attempt_id)
         ).all()
         assert sorted(n for _, n in per_attempt) == [1] * len(attempts)
         assert db.session.get(Exam, exam_id).status == "published"
+
+
+def _answer_key_save(attempt_id, token):
+    """A save of position 1's correct answer (in the version's terms), as the page sends it."""
+    from examapp.bank.models import QuestionVersion
+
+    item = db.session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1))
+    version = db.session.get(QuestionVersion, item.question_version_id)
+    answer = version.answer if isinstance(version.answer, str) else None
+    return {"token": token, "saves": [{"seq": 1, "position": 1, "response": answer}]}, answer
+
+
+def _graded_as_stored(attempt_id):
+    """Every item's award is what its stored response earns, and the score is their sum."""
+    from examapp.bank.grading import grade_response
+    from examapp.bank.models import QuestionVersion
+
+    attempt = db.session.get(Attempt, attempt_id)
+    exam = db.session.get(Exam, attempt.exam_id)
+    items = db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)).all()
+    for item in items:
+        version = db.session.get(QuestionVersion, item.question_version_id)
+        expected = grade_response(
+            version.qtype, version.answer, item.response, item.points, multiple_mode=exam.multiple_mode
+        )
+        assert item.awarded == expected, (item.position, item.response, item.awarded)
+    assert attempt.score == sum(item.awarded for item in items)
+
+
+@pytest.mark.committed
+@pytest.mark.parametrize("first", ["save", "submit"])
+def test_a_save_racing_a_submit_is_either_graded_or_refused(app, make, first):
+    """A quick save and a submit of the same attempt at the same moment: the save that got in first
+    is graded; the one that comes second is refused (not stored ungraded on a submitted attempt)."""
+    from examapp.sitting.saving import quick_save
+    from examapp.sitting.services import claim_attempt, paper_rules_for
+
+    world = make.world()
+    with app.app_context():
+        exam = factories.exam(world, publish=True)
+        person = db.session.merge(world.accounts["examinee"])
+        attempt = start_attempt(exam, person)
+        token = claim_attempt(attempt)
+        paper_rules_for(attempt, token)  # what the page's first save leaves in this process
+        attempt_id, user_id = attempt.id, person.id
+        payload, answer = _answer_key_save(attempt_id, token)
+        db.session.commit()
+    assert answer, "position 1 should be a question with a one-letter key"
+
+    holding, go = threading.Event(), threading.Event()
+    outcome, errors = {}, []
+
+    def do_save(hold):
+        with app.app_context():
+            try:
+                outcome["save"] = quick_save(attempt_id, db.session.get(User, user_id), payload)
+                if hold:
+                    holding.set()
+                    go.wait(timeout=20)
+                db.session.commit()
+            except Exception as exc:
+                errors.append(exc)
+                db.session.rollback()
+
+    def do_submit(hold):
+        with app.app_context():
+            try:
+                outcome["submit"] = submit_attempt(db.session.get(Attempt, attempt_id), "examinee")
+                if hold:
+                    holding.set()
+                    go.wait(timeout=20)
+                db.session.commit()
+            except Exception as exc:
+                errors.append(exc)
+                db.session.rollback()
+
+    holder = threading.Thread(target=do_save if first == "save" else do_submit, args=(True,))
+    holder.start()
+    assert holding.wait(timeout=20)
+    second = threading.Thread(target=do_submit if first == "save" else do_save, args=(False,))
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive(), "the second request should wait for the first one's transaction"
+    go.set()
+    holder.join(timeout=30)
+    second.join(timeout=30)
+    assert errors == []
+    assert outcome["submit"] is True
+    with app.app_context():
+        stored = db.session.scalar(
+            select(AttemptItem.response).where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1)
+        )
+        if first == "save":
+            assert outcome["save"] is not None and outcome["save"]["acked"] == [1]
+            assert stored == answer
+        else:
+            assert outcome["save"] is None  # not acknowledged: the full path refuses it as closed
+            assert stored is None
+        _graded_as_stored(attempt_id)

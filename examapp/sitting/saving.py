@@ -3,7 +3,9 @@
 Nearly every save on exam day is one answer from a live page well before the deadline.
 That save is done here in a single conditional UPDATE that also checks, in the database,
 that the attempt belongs to the user, is in progress, is held by this page (its live
-token) and is before its deadline. Whatever that statement does not take (a stale or
+token) and is before its deadline, and that the item is not graded yet (a submit locks the
+items as it grades them, so a save racing it is either graded or refused, never stored
+ungraded). Whatever that statement does not take (a stale or
 replayed save, a takeover, the grace period after the deadline, a first save since the
 page was opened in this process) goes through ``services.save_responses``, which finds
 out why and answers accordingly.
@@ -141,6 +143,9 @@ def _quick_update():
         .where(
             items.c.attempt_id == attempt_id, items.c.position == bindparam("pos"),
             items.c.response_seq < bindparam("seq"), live,
+            # an item is graded only once its attempt is submitted; checked on the item row itself,
+            # which a save waiting for a submit's lock re-reads (the subquery above would not)
+            items.c.awarded.is_(None),
         )
         .values(
             response=bindparam("answer", type_=items.c.response.type), flagged=bindparam("flag"),

@@ -82,9 +82,13 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
                 insert(AttemptItem.__table__),
                 [
                     {
-                        "attempt_id": attempt.id, "position": position, "question_version_id": q.version_id,
-                        "points": q.points, "option_order": list(q.option_order) if q.option_order is not None else None,
-                        "response_seq": 0, "flagged": False,
+                        "attempt_id": attempt.id,
+                        "position": position,
+                        "question_version_id": q.version_id,
+                        "points": q.points,
+                        "option_order": list(q.option_order) if q.option_order is not None else None,
+                        "response_seq": 0,
+                        "flagged": False,
                     }
                     for position, q in enumerate(drawn, start=1)
                 ],
@@ -128,10 +132,13 @@ def grade_attempt(attempt):
     whatever the paper's length; items already loaded in the session get their award too.
     """
     exam = db.session.get(Exam, attempt.exam_id)
+    # The items are locked as they are read: a save already writing one is waited for and its
+    # answer graded; a save arriving later finds the item graded and is refused (saving.py).
     rows = db.session.execute(
         select(AttemptItem.id, AttemptItem.points, AttemptItem.response, QuestionVersion.qtype, QuestionVersion.answer)
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
         .where(AttemptItem.attempt_id == attempt.id)
+        .with_for_update(of=AttemptItem)
     ).all()
     total = Decimal("0")
     awards = []
@@ -186,7 +193,10 @@ def close_overdue(exam_id=None):
 
 def record_event(attempt, kind, *, address=None, user_agent=None, detail=None):
     event = AttemptEvent(
-        attempt_id=attempt.id, kind=kind, client_address=address, user_agent=(user_agent or "")[:255] or None,
+        attempt_id=attempt.id,
+        kind=kind,
+        client_address=address,
+        user_agent=(user_agent or "")[:255] or None,
         detail=detail,
     )
     db.session.add(event)
@@ -221,19 +231,29 @@ def grant_extra_time(actor, exam, entries, minutes, reason):
     ids = [e.id for e in entries]
     # One UPDATE adds the minutes in the database: two admins granting at once both count.
     db.session.execute(
-        update(RosterEntry).where(RosterEntry.id.in_(ids)).values(extra_minutes=RosterEntry.extra_minutes + minutes)
+        update(RosterEntry)
+        .where(RosterEntry.id.in_(ids))
+        .values(extra_minutes=RosterEntry.extra_minutes + minutes)
         .execution_options(synchronize_session=False)
     )
-    attempts = {a.roster_entry_id: a for a in db.session.scalars(select(Attempt).where(Attempt.roster_entry_id.in_(ids)))}
+    attempts = {
+        a.roster_entry_id: a for a in db.session.scalars(select(Attempt).where(Attempt.roster_entry_id.in_(ids)))
+    }
     for entry in entries:
         db.session.refresh(entry)
         attempt = attempts.get(entry.id)
         if attempt is not None and attempt.is_in_progress:
             attempt.deadline_at = attempt.compute_deadline(exam, entry.extra_minutes)
         record_change(
-            actor, "exam.extra_time", "roster_entry", entry.id, label=f"{exam.title}：{entry.user.name}",
-            before={"extra_minutes": entry.extra_minutes - minutes}, after={"extra_minutes": entry.extra_minutes},
-            reason=reason, district_id=entry.district_id,
+            actor,
+            "exam.extra_time",
+            "roster_entry",
+            entry.id,
+            label=f"{exam.title}：{entry.user.name}",
+            before={"extra_minutes": entry.extra_minutes - minutes},
+            after={"extra_minutes": entry.extra_minutes},
+            reason=reason,
+            district_id=entry.district_id,
         )
     db.session.flush()
     return len(entries)
@@ -264,8 +284,15 @@ def reopen_attempt(actor, attempt, reason, extra_minutes=0):
         item.awarded = None
     db.session.flush()
     record_change(
-        actor, "attempt.reopen", "attempt", attempt.id, label=f"{exam.title}：{attempt.user.name}",
-        before=before, after={"state": attempt.state, "score": None}, reason=reason, district_id=entry.district_id,
+        actor,
+        "attempt.reopen",
+        "attempt",
+        attempt.id,
+        label=f"{exam.title}：{attempt.user.name}",
+        before=before,
+        after={"state": attempt.state, "score": None},
+        reason=reason,
+        district_id=entry.district_id,
     )
     return attempt
 
@@ -285,8 +312,15 @@ def void_attempt(actor, attempt, reason):
         attempt.submitted_at = utcnow()
     db.session.flush()
     record_change(
-        actor, "attempt.void", "attempt", attempt.id, label=f"{exam.title}：{attempt.user.name}",
-        before=before, after={"state": attempt.state}, reason=reason, district_id=entry.district_id,
+        actor,
+        "attempt.void",
+        "attempt",
+        attempt.id,
+        label=f"{exam.title}：{attempt.user.name}",
+        before=before,
+        after={"state": attempt.state},
+        reason=reason,
+        district_id=entry.district_id,
     )
     return attempt
 
@@ -321,7 +355,8 @@ def claim_attempt(attempt, *, address=None, user_agent=None):
             .limit(1)
         ).first()
         same = previous is not None and (previous.client_address, previous.user_agent) == (
-            address, (user_agent or "")[:255] or None
+            address,
+            (user_agent or "")[:255] or None,
         )
         kind = "reopened" if same else "takeover"
     attempt.live_token = secrets.token_urlsafe(24)
@@ -361,6 +396,10 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
     Returns {"acked": [seq, ...], "stale": [seq, ...]}: both are safe for the page to forget.
     """
     exam = db.session.get(Exam, attempt.exam_id)
+    # The attempt row is locked for the rest of the request, so a submit (or the sweep) either
+    # comes first and this save is refused, or waits for it and grades what it stored.
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    db.session.refresh(attempt)
     _check_live(attempt, token, exam)
     if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
         raise DomainError("保存请求无效")
@@ -378,7 +417,12 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
         flagged = bool(save.get("flagged", False))
         result = db.session.execute(
             update(AttemptItem)
-            .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == position, AttemptItem.response_seq < seq)
+            .where(
+                AttemptItem.attempt_id == attempt.id,
+                AttemptItem.position == position,
+                AttemptItem.response_seq < seq,
+                AttemptItem.awarded.is_(None),
+            )
             .values(response=response, flagged=flagged, response_seq=seq, answered_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -404,7 +448,9 @@ def report_event(attempt, token, kind, *, address=None, user_agent=None, detail=
         db.session.flush()
         return False
     db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id).values(departures=Attempt.departures + 1)
+        update(Attempt)
+        .where(Attempt.id == attempt.id)
+        .values(departures=Attempt.departures + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
