@@ -14,7 +14,7 @@ from examapp.exams.models import Exam, ReleaseMode
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState
 from examapp.sitting.saving import paper_rules
-from examapp.sitting.services import paper_rules_for, start_attempt
+from examapp.sitting.services import last_client, paper_rules_for, start_attempt
 
 from . import exam_factories as factories
 from .conftest import csrf_token, login
@@ -57,7 +57,10 @@ class Sitting:
     def remember_paper(self):
         """What a first save does besides saving: this process learns the page's paper."""
         with self.app.app_context():
-            paper_rules_for(db.session.get(Attempt, self.attempt_id), self.token)
+            attempt = db.session.get(Attempt, self.attempt_id)
+            paper_rules_for(attempt, self.token)
+            # ... and the client it saves from: the one that opened it
+            paper_rules.remember_client(self.attempt_id, self.token, last_client(attempt))
             assert paper_rules.get(self.attempt_id, self.token)
 
     def post(self, path, payload, client=None):
@@ -290,6 +293,43 @@ def test_opening_the_attempt_elsewhere_takes_over(app, sitting):
     with app.app_context():
         kinds = db.session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id)).all()
         assert kinds == ["opened", "reopened", "takeover"]
+
+
+def _kinds(app, attempt_id):
+    with app.app_context():
+        return db.session.scalars(
+            select(AttemptEvent.kind).where(AttemptEvent.attempt_id == attempt_id).order_by(AttemptEvent.id)
+        ).all()
+
+
+def test_saves_from_another_address_are_recorded_once_per_change(app, sitting):
+    """The integrity signal: a page whose saves come from another address or browser than the one
+    it was opened from gets an "address_changed" event at each change, and nothing otherwise."""
+    assert sitting.save({"seq": 1, "position": 1, "response": "A"}).status_code == 200
+    assert "address_changed" not in _kinds(app, sitting.attempt_id)
+
+    def save_from(address, seq):
+        response = sitting.client.post(
+            f"/attempt/{sitting.attempt_id}/save",
+            data=json.dumps({"token": sitting.token, "saves": [{"seq": seq, "position": 1, "response": "B"}]}),
+            headers={"Content-Type": "application/json", "X-CSRFToken": sitting.csrf, "Accept": "application/json"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        assert response.status_code == 200 and response.json["acked"] == [seq]
+
+    save_from("10.1.1.9", 2)
+    save_from("10.1.1.9", 3)  # the same new address again: already known
+    save_from("127.0.0.1", 4)  # and back
+    with app.app_context():
+        changes = db.session.execute(
+            select(AttemptEvent.client_address, AttemptEvent.detail)
+            .where(AttemptEvent.attempt_id == sitting.attempt_id, AttemptEvent.kind == "address_changed")
+            .order_by(AttemptEvent.id)
+        ).all()
+    assert [(address, detail["from"]) for address, detail in changes] == [
+        ("10.1.1.9", "127.0.0.1"),
+        ("127.0.0.1", "10.1.1.9"),
+    ]
 
 
 # --- departures and submitting ------------------------------------------------------------------

@@ -72,28 +72,44 @@ def clean_response(rule, response):
 
 
 class PaperRules:
-    """A bounded, thread-safe memory: (attempt id, live token) -> {position: ResponseRule}."""
+    """A bounded, thread-safe memory: (attempt id, live token) -> {position: ResponseRule}, and the
+    client (address, user agent) the page is known to save from."""
 
     def __init__(self, capacity=20_000):
         self.capacity = capacity
-        self._entries = OrderedDict()
+        self._entries = OrderedDict()  # key -> [rules, client]
         self._shared = {}  # one ResponseRule object per distinct rule
         self._lock = threading.Lock()
 
+    def _entry(self, attempt_id, token):
+        entry = self._entries.get((attempt_id, token))
+        if entry is not None:
+            self._entries.move_to_end((attempt_id, token))
+        return entry
+
     def get(self, attempt_id, token):
         with self._lock:
-            rules = self._entries.get((attempt_id, token))
-            if rules is not None:
-                self._entries.move_to_end((attempt_id, token))
-            return rules
+            entry = self._entry(attempt_id, token)
+            return entry[0] if entry is not None else None
 
-    def remember(self, attempt_id, token, rules):
+    def client(self, attempt_id, token):
+        with self._lock:
+            entry = self._entry(attempt_id, token)
+            return entry[1] if entry is not None else None
+
+    def remember(self, attempt_id, token, rules, client=None):
         with self._lock:
             rules = {position: self._shared.setdefault(rule, rule) for position, rule in rules.items()}
-            self._entries[(attempt_id, token)] = rules
+            self._entries[(attempt_id, token)] = [rules, client]
             self._entries.move_to_end((attempt_id, token))
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
+
+    def remember_client(self, attempt_id, token, client):
+        with self._lock:
+            entry = self._entry(attempt_id, token)
+            if entry is not None:
+                entry[1] = client
 
     def forget_all(self):
         with self._lock:
@@ -101,6 +117,11 @@ class PaperRules:
 
     def __len__(self):
         return len(self._entries)
+
+
+def client_key(address, user_agent):
+    """(address, user agent) as the attempt's events store them."""
+    return (address, (user_agent or "")[:255] or None)
 
 
 paper_rules = PaperRules()
@@ -158,9 +179,11 @@ def _quick_update():
     )
 
 
-def quick_save(attempt_id, user, payload):
+def quick_save(attempt_id, user, payload, client=None):
     """Try the common save in one statement. Returns the reply (acked, stale, seconds_left), or
-    None when ``services.save_responses`` must decide; nothing has been changed in that case."""
+    None when ``services.save_responses`` must decide; nothing has been changed in that case.
+    ``client``: the request's client_key; a save from another client than the page's known one
+    goes the full way, which records the change (integrity signals)."""
     token, saves = payload.get("token"), payload.get("saves")
     if not isinstance(token, str) or not isinstance(saves, list) or len(saves) != 1 or not isinstance(saves[0], dict):
         return None
@@ -170,7 +193,7 @@ def quick_save(attempt_id, user, payload):
         return None
     rules = paper_rules.get(attempt_id, token)
     rule = rules.get(position) if rules is not None else None
-    if rule is None:
+    if rule is None or (client is not None and paper_rules.client(attempt_id, token) != client):
         return None
     try:
         response = clean_response(rule, save.get("response"))

@@ -23,7 +23,7 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..extensions import db
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
-from .saving import clean_response, needs_touch, paper_rules, rule_of, touch_attempt
+from .saving import clean_response, client_key, needs_touch, paper_rules, rule_of, touch_attempt
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -376,6 +376,37 @@ def _check_live(attempt, token, exam):
         raise SaveRefused("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面", "taken_over")
 
 
+def last_client(attempt):
+    """(address, user agent) the attempt was last opened or saved from, by its events."""
+    row = db.session.execute(
+        select(AttemptEvent.client_address, AttemptEvent.user_agent)
+        .where(AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind.in_((*OPENING_EVENTS, "address_changed")))
+        .order_by(AttemptEvent.id.desc())
+        .limit(1)
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def note_client(attempt, token, address, user_agent):
+    """Record when a page's saves come from another address or browser than the one it was
+    opened (or last saved) from: an "address_changed" event with where it came from. The
+    process remembers the page's client, so the common save compares and writes nothing."""
+    if address is None and user_agent is None:
+        return None  # a caller outside a request: nothing to compare
+    client = client_key(address, user_agent)
+    if paper_rules.client(attempt.id, token) == client:
+        return None
+    before = last_client(attempt)
+    event = None
+    if before is not None and before != client:
+        event = record_event(
+            attempt, "address_changed", address=address, user_agent=user_agent,
+            detail={"from": before[0], "from_user_agent": before[1]},
+        )
+    paper_rules.remember_client(attempt.id, token, client)
+    return event
+
+
 def paper_rules_for(attempt, token):
     """{position: ResponseRule} of the attempt's whole paper, remembered for the page's quick saves."""
     rules = paper_rules.get(attempt.id, token)
@@ -404,6 +435,7 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
     if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
         raise DomainError("保存请求无效")
     rules = paper_rules_for(attempt, token)
+    note_client(attempt, token, address, user_agent)
     now = utcnow()
     acked, stale = [], []
     top = 0

@@ -12,7 +12,7 @@ from ..extensions import db
 from .forms import StartForm, SubmitForm
 from .models import Attempt, AttemptState, SubmitReason
 from .queries import paper_for_page, paper_view
-from .saving import quick_save
+from .saving import client_key, quick_save
 from .services import (
     AccessRefused,
     SaveRefused,
@@ -102,7 +102,8 @@ def save(attempt_id):
     payload = request.get_json(silent=True)
     # The common save in one statement that checks owner, page and time in the database;
     # anything it does not take goes the full way below, which says why.
-    reply = quick_save(attempt_id, current_user, payload) if isinstance(payload, dict) else None
+    client = client_key(request.remote_addr, request.headers.get("User-Agent"))
+    reply = quick_save(attempt_id, current_user, payload, client) if isinstance(payload, dict) else None
     if reply is not None:
         db.session.commit()  # "saved" is only said after the commit
         return jsonify({"status": "saved", **reply})
