@@ -12,6 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, url_for
 from sqlalchemy import select
@@ -73,6 +74,28 @@ def exam_outcome(record):
         reason = f"无考试成绩：{record.status_reason}" if record.status_reason else "无考试成绩"
         return CheckOutcome(EXAM_CHECK, None, reason, [reason], url)
     return CheckOutcome(EXAM_CHECK, None, "考试成绩尚未封存", ["考试成绩尚未封存"], None)
+
+
+def exam_awaiting_seal(record):
+    """The latest exam of the record's cycle with the unit on its roster whose results are not sealed
+    yet (closed, or still running), or None: where the office goes to seal the unit's 四考试."""
+    from ..exams.models import Exam, ExamStatus, RosterEntry
+
+    if record.status or record.cycle is None:
+        return None
+    exams = db.session.scalars(
+        select(Exam)
+        .where(
+            Exam.status.in_((ExamStatus.CLOSED, ExamStatus.PUBLISHED)),
+            Exam.id.in_(select(RosterEntry.exam_id).where(RosterEntry.unit_id == record.unit_id)),
+            (Exam.cycle_id == record.cycle_id) | Exam.cycle_id.is_(None),
+        )
+        .order_by(Exam.opens_at.desc(), Exam.id.desc())
+    ).all()
+    zone = ZoneInfo("Asia/Shanghai")
+    mine = [e for e in exams if e.cycle_id == record.cycle_id or e.opens_at.astimezone(zone).year == record.cycle.year]
+    closed = [e for e in mine if e.status == ExamStatus.CLOSED]
+    return (closed or mine or [None])[0]
 
 
 def _check_outcome(name, module_name, record):

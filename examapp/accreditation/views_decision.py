@@ -63,6 +63,8 @@ def record_panel(record, decision_form=None, change_form=None):
         "change_form": shown if record.decision is not None else None,
         "notices": [error for errors in (stale.errors.values() if stale else []) for error in errors],
         "choices": Decision.LABELS,
+        #: where the exam that will give 四考试 its verdict is waiting to be sealed
+        "exam_to_seal": services.exam_awaiting_seal(record) if access.can(current_user, "results.view") else None,
     }
 
 
