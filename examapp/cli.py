@@ -41,6 +41,15 @@ def demo_load():
         past = create_past_demo_exam()
         db.session.commit()
         click.echo(f"已创建已结束的演示考试“{past.title}”（二七区，模拟作答，可由领导小组办公室封存）")
+        from .demo_integrity import create_integrity_demo_exam
+
+        sitting, planted = create_integrity_demo_exam()
+        db.session.commit()
+        (source, copier), (stand_in, stood_for) = planted["copying"], planted["stand_in"]
+        click.echo(
+            f"已创建诚信分析演示考试“{sitting.title}”（管城回族区）：预置{copier.name}抄袭{source.name}的错误答案、"
+            f"{stand_in.name}替{'、'.join(p.name for p in stood_for)}答题，诚信疑点已计算，可在考试的“诚信疑点”页查看"
+        )
     from .demo import open_demo_cycle
 
     cycle = open_demo_cycle()

@@ -59,6 +59,7 @@ def test_demo_load_fills_an_empty_database_once(app, runner):
         users = db.session.scalar(select(func.count()).select_from(User))
         _check_the_past_demo_exam()
         _check_the_demo_cycle_takes_recommendations()
+        _check_the_integrity_demo(result.output)
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "跳过" in again.output
     with app.app_context():
@@ -92,6 +93,33 @@ def _check_the_demo_cycle_takes_recommendations():
     assert erqi.role == "district_admin" and erqi.unit.name == "二七区"
     cycle = db.session.scalar(select(AccreditationCycle).filter_by(year=utcnow().year))
     assert recommend.is_open(cycle)
+
+
+def _check_the_integrity_demo(output):
+    """The integrity demo's planted cases are found, and nobody else is named by a finding."""
+    import re
+
+    from examapp.exams.models import Exam
+    from examapp.integrity.models import Finding
+    from examapp.sitting.models import Attempt
+
+    copier, source, stand_in, stood_for = re.search(r"预置(\S+?)抄袭(\S+?)的错误答案、(\S+?)替(\S+?)答题", output).groups()
+    exam = db.session.scalar(select(Exam).where(Exam.title.contains("诚信分析")))
+    findings = db.session.scalars(select(Finding).where(Finding.exam_id == exam.id)).all()
+
+    def names(finding):
+        return set(
+            db.session.scalars(
+                select(User.name).join(Attempt, Attempt.user_id == User.id).where(Attempt.id.in_(finding.attempt_ids))
+            )
+        )
+
+    copying = [names(f) for f in findings if f.kind == "copying"]
+    assert {copier, source} in copying
+    trio = {stand_in, *stood_for.split("、")}
+    assert trio in [names(f) for f in findings if f.kind == "same_device"]
+    planted = trio | {copier, source}
+    assert all(pair <= planted for pair in copying), copying
 
 
 def test_demo_passwords_printed_are_the_real_ones(app, runner):
