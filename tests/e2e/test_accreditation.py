@@ -2,10 +2,8 @@
 its materials; the office records 一听, 二看 and 三查, seals the exam (四考试) and confirms 通过."""
 
 import io
-import os
 import re
 from datetime import date
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,7 +33,6 @@ UNIT_CODE = "41010301001"
 UNIT_NAME = "兴华街社区"
 BANK_CATEGORY = "示范社区标准"
 #: where the steps' screenshots go (SCREENSHOT_DIR, e.g. docs/screenshots, as for the other browser tests)
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or "/tmp/e2e_shots")
 
 
 def minimal_pdf():
@@ -122,11 +119,6 @@ def accreditation_world(e2e_app):
     return world
 
 
-def _shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"accreditation-{name}"), full_page=True)
-
-
 def _log_in(page, username, password):
     page.goto("/login")
     page.locator('input[name="username"]').fill(username)
@@ -144,7 +136,10 @@ def _unit_row(page, testid):
     return page.get_by_test_id(testid).locator(f'tr[data-unit="{UNIT_CODE}"]')
 
 
-def test_one_unit_from_recommendation_to_decision(page, accreditation_world):
+def test_one_unit_from_recommendation_to_decision(page, accreditation_world, screenshot):
+    def _shot(_page, name):
+        screenshot(f"accreditation-{name}")
+
     page.on("dialog", lambda dialog: dialog.accept())
     today = accreditation_world["today"]
     year = today.year
