@@ -50,6 +50,13 @@ graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # another connection and the examinee's page would get a 502. Idle connections wait
 # in the worker's poller and hold no thread.
 keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
+# Open connections a worker holds (idle keep-alive ones included). On exam day every
+# attempt page keeps its connection between saves: with gunicorn's default of 1,000 a
+# worker, 4 workers held 4,146 of 9,000 open pages and no new request was answered
+# within 2 s; at 3,000 they held all 9,000 and answered every new request within
+# 2 ms (benchmarks/bench_idle_connections.py, docs/benchmarks.md). An idle
+# connection costs a socket and a few kilobytes, no thread.
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 3000)
 
 # The app is imported once in the master and forked into the workers (less memory,
 # faster restarts); post_fork below makes sure no database connection crosses a fork.

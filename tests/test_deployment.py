@@ -82,6 +82,8 @@ def test_gunicorn_defaults_suit_a_two_core_exam_day(clean_env):
     assert conf["timeout"] == 30 and conf["graceful_timeout"] == 30
     # longer than nginx's upstream keepalive_timeout (60 s), so gunicorn never closes first
     assert conf["keepalive"] > 60
+    # a city's open attempt pages fit in the workers' connection slots
+    assert 4 * conf["worker_connections"] >= 10_000  # the 2-core box's 4 workers
     assert conf["max_requests"] >= 10000 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
     assert conf["worker_tmp_dir"] == ("/dev/shm" if Path("/dev/shm").is_dir() else None)
     assert conf["accesslog"] == "-" and "%(M)sms" in conf["access_log_format"]
