@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -73,6 +74,8 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
+    # stopped from outside (a timeout, Ctrl-C): still stop the gunicorn it started
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.idle + 1000), hard))
     port = free_port()
@@ -102,10 +105,11 @@ def main():
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    held = []
     try:
         wait_ready(port)
         # the pages arrive over the login wave, not in one instant: batches of --batch
-        held, answered = [], 0
+        answered = 0
         for start in range(0, args.idle, args.batch):
             batch = []
             for _ in range(min(args.batch, args.idle - start)):
@@ -143,11 +147,15 @@ def main():
             )
         else:
             print(f"probes on new connections: none answered within {args.timeout:.0f} s ({failed} tried)")
+    finally:
         for s in held:
             s.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 if __name__ == "__main__":
