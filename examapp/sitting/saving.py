@@ -92,6 +92,12 @@ class PaperRules:
             entry = self._entry(attempt_id, token)
             return entry[0] if entry is not None else None
 
+    def lookup(self, attempt_id, token):
+        """(rules, client) of a page, or (None, None): what a quick save needs, under one lock."""
+        with self._lock:
+            entry = self._entry(attempt_id, token)
+            return (entry[0], entry[1]) if entry is not None else (None, None)
+
     def client(self, attempt_id, token):
         with self._lock:
             entry = self._entry(attempt_id, token)
@@ -191,9 +197,9 @@ def quick_save(attempt_id, user, payload, client=None):
     seq, position = save.get("seq"), save.get("position")
     if type(seq) is not int or type(position) is not int or seq < 1:
         return None
-    rules = paper_rules.get(attempt_id, token)
+    rules, known_client = paper_rules.lookup(attempt_id, token)
     rule = rules.get(position) if rules is not None else None
-    if rule is None or (client is not None and paper_rules.client(attempt_id, token) != client):
+    if rule is None or (client is not None and known_client != client):
         return None
     try:
         response = clean_response(rule, save.get("response"))
