@@ -84,6 +84,32 @@ def _people(district):
     ).all()
 
 
+def _time_answer(timing, item, at):
+    """An item first answered at ``at`` (give or take); one in ten changed a little later."""
+    item.first_answered_at = item.answered_at = at + timedelta(seconds=timing.uniform(-8, 8))
+    item.save_count = 1
+    if timing.random() < 0.1:
+        item.answered_at += timedelta(seconds=timing.uniform(20, 300))
+        item.save_count = 2
+
+
+def _follow(timing, source, copier, copied):
+    """The copier gives each copied answer 10 to 40 s after the source gave it, as someone
+    reading a neighbour's screen does."""
+    from .sitting.models import AttemptItem
+
+    given = {
+        item.question_version_id: item.first_answered_at
+        for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == source.id))
+    }
+    for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == copier.id)):
+        if item.question_version_id in copied:
+            at = min(given[item.question_version_id] + timedelta(seconds=timing.uniform(10, 40)), copier.submitted_at)
+            item.first_answered_at = item.answered_at = at
+            item.save_count = 1
+    db.session.flush()
+
+
 def create_integrity_demo_exam():
     """Create the exam, its attempts and the planted cases; compute its integrity findings.
 
@@ -138,12 +164,15 @@ def create_integrity_demo_exam():
         answers = beliefs.get(sitter.id) or [_answer(rng, ability[sitter.id], q) for q in paper]
         beliefs[sitter.id] = answers
         beliefs[person.id] = answers
+    copied = set()
     for i, question in enumerate(paper):
         if beliefs[source.id][i] != question[0].answer and rng.random() < 0.9:
             beliefs[copier.id] = [*beliefs[copier.id][:i], beliefs[source.id][i], *beliefs[copier.id][i + 1 :]]
+            copied.add(question[0].id)
 
-    events = []
-    for person in people:
+    timing = random.Random(2005)  # the answer times, drawn apart so the answers stay as they were
+    events, attempts = [], {}
+    for person in [p for p in people if p is not copier] + [copier]:  # the copier after the source
         sitter = stand_in if person in stood_for else person
         start = began + timedelta(seconds=rng.randrange(0, 600))
         if sitter is stand_in:
@@ -153,15 +182,21 @@ def create_integrity_demo_exam():
         attempt = start_attempt(exam, person, seed=rng.randrange(1 << 30))
         claim_attempt(attempt, address=address, user_agent=browser)
         minutes = rng.uniform(25, 55)
+        if person is copier:  # sits beside the source and hands in after him
+            source_attempt = attempts[source.id]
+            start = source_attempt.started_at + timedelta(seconds=30)
+            minutes = (source_attempt.submitted_at - source_attempt.started_at).total_seconds() / 60
         for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)):
             index = next(i for i, q in enumerate(paper) if q[0].id == item.question_version_id)
             item.response, item.response_seq = beliefs[person.id][index], item.position
-            item.answered_at = start + timedelta(minutes=minutes * item.position / len(paper))
+            _time_answer(timing, item, start + timedelta(minutes=minutes * item.position / len(paper)))
         db.session.flush()
         submit_attempt(attempt, "examinee")
         attempt.started_at, attempt.submitted_at = start, start + timedelta(minutes=minutes + 1)
         attempt.deadline_at = start + timedelta(minutes=60)
         events.append((attempt.id, start, attempt.submitted_at))
+        attempts[person.id] = attempt
+    _follow(timing, attempts[source.id], attempts[copier.id], copied)
     for attempt_id, start, end in events:
         for event in db.session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)):
             event.occurred_at = start if event.kind != "submitted" else end

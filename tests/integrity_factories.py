@@ -398,6 +398,8 @@ def write_plan(plan, exam, parent, *, bulk=None):
                     "response": response,
                     "response_seq": position,
                     "answered_at": a.last_answer_at + shift - timedelta(seconds=20 * (len(a.answers) - position)),
+                    "first_answered_at": a.last_answer_at + shift - timedelta(seconds=20 * (len(a.answers) - position)),
+                    "save_count": 1,
                     "flagged": False,
                     "awarded": points if ok else 0,
                 }

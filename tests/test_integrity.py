@@ -7,6 +7,8 @@ import pytest
 
 from examapp.integrity.analysis import Settings, analyse, finding_key
 from examapp.integrity.models import FindingKind, Level
+from examapp.integrity.pace import AnswerStep, Lead, Pace, lead
+from examapp.integrity.queries import SharedAnswer
 from examapp.integrity.stats import (
     fit_error_model,
     poisson_binomial_upper_tail,
@@ -14,7 +16,7 @@ from examapp.integrity.stats import (
     weighted_upper_tail,
 )
 
-from .integrity_factories import DB_PLAN, planted_keys, simulate, to_sitting
+from .integrity_factories import DB_PLAN, START, planted_keys, simulate, to_sitting
 
 
 def _run(plan, **settings):
@@ -179,3 +181,41 @@ def test_error_model_orders_people_and_items():
     pi = fit_error_model(person, item, wrong, 50, 40)
     assert np.corrcoef(pi, truth)[0, 1] > 0.9
     assert (pi > 0).all() and (pi < 1).all()
+
+
+# --- how an attempt was answered --------------------------------------------------------
+
+
+def _pace(*steps, started=START):
+    """A Pace from (position, seconds after the start of the first answer, saves)."""
+    pace = Pace(attempt_id=1, started_at=started, submitted_at=started + timedelta(minutes=30), questions=10)
+    before = started
+    for position, seconds, saves in steps:
+        at = started + timedelta(seconds=seconds)
+        pace.steps.append(AnswerStep(position, position, at, at, saves, (at - before).total_seconds()))
+        before = at
+    return pace
+
+
+def test_pace_figures():
+    pace = _pace((1, 50, 1), (2, 70, 2), (3, 100, 1), (5, 110, 3), (4, 200, 1), (6, 205, 1), (7, 215, 1))
+    assert pace.first_answer_seconds == 50
+    assert pace.median_gap_seconds == 15  # gaps 20, 30, 10, 90, 5, 10
+    assert pace.resaves == 3
+    assert pace.in_order_share == pytest.approx(3 / 6)  # 1→2, 2→3 and 6→7 of six steps
+    assert pace.order_text == "1–3、5、4、6、7"
+    assert pace.submit_minutes == 30
+    empty = _pace()
+    assert empty.first_answer_seconds is None and empty.median_gap_seconds is None and empty.in_order_share is None
+
+
+def test_who_answered_identical_wrong_answers_first():
+    at = START
+    rows = [
+        SharedAnswer(None, "A", "A", "B", True, True, True, at, at + timedelta(seconds=30)),
+        SharedAnswer(None, "C", "C", "B", True, True, True, at, at + timedelta(seconds=12)),
+        SharedAnswer(None, "C", "C", "B", True, True, True, at, at - timedelta(seconds=3)),
+        SharedAnswer(None, "C", "D", "B", False, True, True, at, at - timedelta(seconds=300)),  # not identical
+        SharedAnswer(None, "A", "A", "B", True, True, True, None, at),  # not timed
+    ]
+    assert lead(rows) == Lead(first_a=2, first_b=0, together=1, median_seconds=12)

@@ -1,6 +1,8 @@
 """Integrity findings through the database: computing, the pages, review, recomputing, the command."""
 
 import io
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +16,7 @@ from examapp.extensions import db
 from examapp.integrity.analysis import finding_key
 from examapp.integrity.models import Finding, FindingKind, IntegrityRun
 from examapp.integrity.services import compute_findings, exams_due, review_finding
-from examapp.sitting.models import Attempt, AttemptEvent
+from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem
 
 from . import exam_factories, matrix_integrity
 from .conftest import csrf_token, login, post
@@ -158,6 +160,30 @@ def test_office_sees_the_copy_pair_with_its_shared_wrong_answers(app, sitting, p
     )
     assert response.status_code == 302
     assert "监控显示二人邻座" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_evidence_shows_how_each_attempt_was_answered_and_who_answered_first(app, sitting, plan, as_role):
+    _compute(app, sitting)
+    copy_key = finding_key(FindingKind.COPYING, _ids(sitting, plan.copy_pairs[0]))
+    finding = _findings(app, sitting["exam_id"])[copy_key]
+    first, second = finding.attempt_ids
+    with app.app_context():  # the second gives every answer of a shared question 20 s after the first
+        items = db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id.in_((first, second)))).all()
+        given = {i.question_version_id: i.first_answered_at for i in items if i.attempt_id == first}
+        for item in items:
+            if item.attempt_id == second and item.question_version_id in given:
+                item.first_answered_at = given[item.question_version_id] + timedelta(seconds=20)
+        db.session.commit()
+    html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity/{finding.id}").get_data(as_text=True)
+    names = re.findall(r'<tr data-attempt-id="\d+">\s*<td>([^<]+)</td>', html)
+    identical = finding.evidence["identical_wrong"]
+    lead = re.search(r'data-testid="lead">([^<]+)<', html).group(1)
+    assert f"{names[0]} 先作答 {identical} 道，{names[1]} 先作答 0 道" in lead and "时间差中位数 20 秒" in lead
+    assert html.count("相差 +20 秒") == html.count("data-identical=") >= identical  # every shared row, side by side
+    # the first attempt answered one question every 20 s, in its paper's order (write_plan's times)
+    assert re.search(r'data-testid="median-gap">20<', html)
+    assert 'data-testid="answer-order"' in html
+    assert re.search(r'题号顺序：<span class="text-break">1–\d+</span>', html)
 
 
 def test_exam_admin_sees_findings_but_cannot_review(app, sitting, as_role):

@@ -108,6 +108,31 @@ def test_save_is_stored_and_answered_only_after_commit(sitting):
     assert 'data-last-seq="1"' in sitting.html
 
 
+def test_each_item_keeps_its_first_answer_time_and_counts_its_saves(sitting, clock):
+    # flagging a question before answering it is a save, not an answer
+    assert sitting.save({"seq": 1, "position": 1, "response": None, "flagged": True}).json["acked"] == [1]
+    item = sitting.item(1)
+    assert item.first_answered_at is None and item.save_count == 1
+    clock.advance(seconds=40)
+    answered = clock.now()
+    assert sitting.save({"seq": 2, "position": 1, "response": "B"}).json["acked"] == [2]
+    clock.advance(seconds=95)
+    assert sitting.save({"seq": 3, "position": 1, "response": "C"}).json["acked"] == [3]
+    item = sitting.item(1)
+    assert item.first_answered_at == answered and item.answered_at == clock.now()
+    assert item.save_count == 3
+    # a stale save writes nothing, not even the count
+    assert sitting.save({"seq": 2, "position": 1, "response": "D"}).json["stale"] == [2]
+    assert sitting.item(1).save_count == 3
+    # clearing an answer keeps when it was first given
+    clock.advance(seconds=5)
+    assert sitting.save({"seq": 4, "position": 1, "response": ""}).json["acked"] == [4]
+    item = sitting.item(1)
+    assert item.response is None and item.first_answered_at == answered and item.save_count == 4
+    # the untouched questions have neither
+    assert sitting.item(2).first_answered_at is None and sitting.item(2).save_count == 0
+
+
 def test_stale_and_replayed_saves_never_overwrite_newer_ones(sitting):
     assert sitting.save({"seq": 5, "position": 1, "response": "C"}).json["acked"] == [5]
     stale = sitting.save({"seq": 3, "position": 1, "response": "A"})

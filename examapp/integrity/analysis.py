@@ -34,6 +34,8 @@ class AttemptInfo:
     score: float | None
     #: when the last answer was last changed (None: nothing answered)
     last_answer_at: datetime | None
+    #: when the first answer was given (None: nothing answered, or not recorded)
+    first_answer_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ..monitor.queries import EVENT_LABELS
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .models import Finding, FindingKind, Level
+from .pace import paces
 
 SORTS = {
     "strength": lambda f: (-f.strength, f.id),
@@ -63,8 +64,13 @@ class Involved:
     attempt: object
     user: object
     unit: object
-    #: minutes from the start to the last answer
-    minutes_to_last: float | None
+    #: how the attempt was answered (pace.Pace)
+    pace: object
+
+    @property
+    def minutes_to_last(self):
+        """Minutes from the start to the last answer written."""
+        return self.pace.minutes_to_last
 
 
 def involved(finding):
@@ -76,25 +82,10 @@ def involved(finding):
         .join(Unit, Unit.id == RosterEntry.unit_id)
         .where(Attempt.id.in_(finding.attempt_ids), Attempt.exam_id == finding.exam_id)
     ).all()
-    last = _answer_times([a.id for a, _u, _n in rows])
     order = {attempt_id: i for i, attempt_id in enumerate(finding.attempt_ids)}
-    result = []
-    for attempt, user, unit in sorted(rows, key=lambda r: order.get(r[0].id, 0)):
-        times = last.get(attempt.id, [])
-        minutes = (max(times) - attempt.started_at).total_seconds() / 60 if times else None
-        result.append(Involved(attempt, user, unit, minutes))
-    return result
-
-
-def _answer_times(attempt_ids):
-    times = {}
-    for attempt_id, at in db.session.execute(
-        select(AttemptItem.attempt_id, AttemptItem.answered_at).where(
-            AttemptItem.attempt_id.in_(attempt_ids), AttemptItem.answered_at.isnot(None)
-        )
-    ):
-        times.setdefault(attempt_id, []).append(at)
-    return times
+    rows = sorted(rows, key=lambda r: order.get(r[0].id, 0))
+    by_attempt = paces([attempt for attempt, _user, _unit in rows])
+    return [Involved(attempt, user, unit, by_attempt[attempt.id]) for attempt, user, unit in rows]
 
 
 #: attempts drawn on a timeline (a unit finding may involve many)
@@ -118,7 +109,6 @@ def timeline(people):
         .scalars()
         .all()
     )
-    answers = _answer_times(ids)
     ends = {p.attempt.id: p.attempt.submitted_at or p.attempt.deadline_at for p in people}
     moments = [p.attempt.started_at for p in people] + list(ends.values()) + [e.occurred_at for e in events]
     start, end = min(moments), max(moments)
@@ -137,7 +127,10 @@ def timeline(people):
                 "attempt_id": a.id,
                 "x": x(a.started_at),
                 "w": max(1.0, x(ends[a.id]) - x(a.started_at)),
-                "ticks": [x(t) for t in sorted(answers.get(a.id, []))],
+                "ticks": [x(step.first_at) for step in p.pace.steps],
+                "changes": [
+                    x(step.last_at) for step in p.pace.steps if step.saves > 1 and step.last_at != step.first_at
+                ],
                 "marks": [
                     {"x": x(e.occurred_at), "colour": MARKED[e.kind], "title": _event_title(e)}
                     for e in events
@@ -174,6 +167,16 @@ class SharedAnswer:
     identical: bool
     wrong_a: bool
     wrong_b: bool
+    #: when each first answered the question (None: not recorded)
+    first_a: object = None
+    first_b: object = None
+
+    @property
+    def lag_seconds(self):
+        """Seconds from the first one's first answer to the second one's (negative: the second was first)."""
+        if self.first_a is None or self.first_b is None:
+            return None
+        return (self.first_b - self.first_a).total_seconds()
 
 
 def shared_answers(first, second):
@@ -208,6 +211,8 @@ def shared_answers(first, second):
                 identical=wrong_a and wrong_b and a.response == b.response,
                 wrong_a=wrong_a,
                 wrong_b=wrong_b,
+                first_a=a.first_answered_at,
+                first_b=b.first_answered_at,
             )
         )
     rows.sort(key=lambda r: (not r.identical, not (r.wrong_a and r.wrong_b), r.version.id))

@@ -1,7 +1,7 @@
 """Reading an exam's sitting from the database into the analysis's plain input.
 
 Three grouped statements and one streamed one: the attempts with their roster unit and
-their last answer time; the answered items as (attempt, version, key version, response
+their first and last answer times; the answered items as (attempt, version, key version, response
 text); the sightings (page openings and saves from elsewhere). Correctness is decided
 per distinct (key version, response) with the bank's own grading, so an attempt still
 running is judged like a submitted one, and the comparison never depends on the order
@@ -41,7 +41,11 @@ def canonical(qtype, response):
 
 def _attempts(exam_id):
     last_answer = (
-        select(AttemptItem.attempt_id, func.max(AttemptItem.answered_at).label("last_answer_at"))
+        select(
+            AttemptItem.attempt_id,
+            func.max(AttemptItem.answered_at).label("last_answer_at"),
+            func.min(AttemptItem.first_answered_at).label("first_answer_at"),
+        )
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(Attempt.exam_id == exam_id)
         .group_by(AttemptItem.attempt_id)
@@ -61,6 +65,7 @@ def _attempts(exam_id):
             User.name,
             User.username,
             last_answer.c.last_answer_at,
+            last_answer.c.first_answer_at,
         )
         .join(RosterEntry, RosterEntry.id == Attempt.roster_entry_id)
         .join(User, User.id == Attempt.user_id)
@@ -82,6 +87,7 @@ def _attempts(exam_id):
                 submitted_at=row.submitted_at,
                 score=float(row.score) if row.score is not None else None,
                 last_answer_at=row.last_answer_at,
+                first_answer_at=row.first_answer_at,
             )
         )
         names[row.id] = f"{row.name}（{row.username}）"

@@ -52,6 +52,11 @@ def implausible_speed(sitting, settings):
                     "z": round(z, 2),
                     "sample": len(timed),
                     "threshold": sitting.threshold,
+                    "first_answer_seconds": (
+                        round((attempt.first_answer_at - attempt.started_at).total_seconds(), 1)
+                        if attempt.first_answer_at is not None
+                        else None
+                    ),
                 },
             )
         )

@@ -12,7 +12,7 @@ from ..downloads import send_spreadsheet
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
-from . import queries, services
+from . import pace, queries, services
 from .export import build_workbook
 from .forms import ComputeForm, ReviewForm
 from .models import Finding, FindingKind, Level
@@ -112,15 +112,17 @@ def finding(exam_id, finding_id):
 
 def _render_finding(exam, finding, form):
     people = queries.involved(finding)
-    shared = None
+    shared = lead = None
     if finding.kind == FindingKind.COPYING and len(people) == 2:
         shared = queries.shared_answers(people[0].attempt, people[1].attempt)
+        lead = pace.lead(shared)
     return render_template(
         "integrity/finding.html",
         exam=exam,
         finding=finding,
         people=people,
         shared=shared,
+        lead=lead,
         timeline=queries.timeline(people),
         form=form,
         units=queries.unit_names(set(finding.unit_ids)),

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -114,7 +114,12 @@ class AttemptItem(db.Model):
     response: Mapped[object | None] = mapped_column(JSON)
     #: sequence number of the save that wrote ``response``
     response_seq: Mapped[int] = mapped_column(nullable=False, default=0)
+    #: when ``response`` was last written
     answered_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: when an answer was first given (the order of answering, the time to the first answer)
+    first_answered_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: saves that wrote this item (answering, changing, clearing or flagging it)
+    save_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default=text("0"))
     flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
     awarded: Mapped[object | None] = mapped_column(Numeric(6, 2))
     #: a later version of the same question whose (corrected) key graded this item; None: its own

@@ -22,7 +22,8 @@ import threading
 from collections import OrderedDict, namedtuple
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
+from sqlalchemy.sql import ClauseElement
 
 from ..access import own_attempts
 from ..bank.content import QType
@@ -147,6 +148,18 @@ def needs_touch(last_saved_at, now):
     return last_saved_at is None or now - last_saved_at > LAST_SAVE_RESOLUTION
 
 
+def answer_timing(items, first_answer_at):
+    """The SET clauses every save of an item adds: the first answer's time is kept once given
+    (``first_answer_at`` is the save's time when it carries an answer, else NULL), and the
+    item's saves are counted (the integrity signals: order of answering, time per question)."""
+    if not isinstance(first_answer_at, ClauseElement):
+        first_answer_at = literal(first_answer_at, type_=items.c.first_answered_at.type)
+    return {
+        "first_answered_at": func.coalesce(items.c.first_answered_at, first_answer_at),
+        "save_count": items.c.save_count + 1,
+    }
+
+
 @functools.cache
 def _quick_update():
     """UPDATE one item if its attempt is the user's, in progress, held by the page and before
@@ -177,6 +190,7 @@ def _quick_update():
         .values(
             response=bindparam("answer", type_=items.c.response.type), flagged=bindparam("flag"),
             response_seq=bindparam("seq"), answered_at=now,
+            **answer_timing(items, bindparam("first", type_=items.c.first_answered_at.type)),
         )
         .returning(
             select(Attempt.deadline_at).where(Attempt.id == attempt_id).scalar_subquery(),
@@ -211,6 +225,7 @@ def quick_save(attempt_id, user, payload, client=None):
         {
             "attempt": attempt_id, "pos": position, "seq": seq, "user_id": user.id, "token": token,
             "now": now, "answer": response, "flag": bool(save.get("flagged", False)),
+            "first": now if response is not None else None,
         },
     ).first()
     if row is None:

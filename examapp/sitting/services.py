@@ -23,7 +23,7 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..extensions import db
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
-from .saving import clean_response, client_key, needs_touch, paper_rules, rule_of, touch_attempt
+from .saving import answer_timing, clean_response, client_key, needs_touch, paper_rules, rule_of, touch_attempt
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -455,7 +455,10 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
                 AttemptItem.response_seq < seq,
                 AttemptItem.awarded.is_(None),
             )
-            .values(response=response, flagged=flagged, response_seq=seq, answered_at=now)
+            .values(
+                response=response, flagged=flagged, response_seq=seq, answered_at=now,
+                **answer_timing(AttemptItem.__table__, now if response is not None else None),
+            )
             .execution_options(synchronize_session=False)
         )
         (acked if result.rowcount == 1 else stale).append(seq)

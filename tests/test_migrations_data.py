@@ -1,0 +1,48 @@
+"""Data carried across migrations: rows written before a revision read sensibly after it."""
+
+from datetime import timedelta
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, update
+
+from examapp import create_app
+from examapp.auth.models import User
+from examapp.clock import utcnow
+from examapp.extensions import db
+from examapp.sitting.models import AttemptItem
+from examapp.sitting.services import start_attempt
+
+from . import exam_factories
+from .conftest import app_config
+from .factories import Factory
+
+
+@pytest.mark.committed  # its own database, through the real session (not the test's rolled-back one)
+def test_answer_timing_is_backfilled_for_items_saved_before_it(tmp_path):
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'migrations.sqlite3'}"))
+    with app.app_context():
+        upgrade()
+        world = Factory(app).world()
+        exam = exam_factories.exam(world, publish=True)
+        attempt = start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
+        answered_at = utcnow() - timedelta(minutes=3)
+        db.session.execute(  # one item saved three times before the revision, the others never
+            update(AttemptItem)
+            .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == 1)
+            .values(response="B", response_seq=3, answered_at=answered_at)
+        )
+        db.session.commit()
+        attempt_id = attempt.id
+        downgrade(revision="0007_integrity")
+        db.session.remove()
+        upgrade()
+        rows = db.session.execute(
+            select(AttemptItem.position, AttemptItem.first_answered_at, AttemptItem.save_count)
+            .where(AttemptItem.attempt_id == attempt_id)
+            .order_by(AttemptItem.position)
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert rows[0] == (1, answered_at, 1)
+    assert {(first, count) for _position, first, count in rows[1:]} == {(None, 0)}
