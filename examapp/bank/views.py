@@ -1,6 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,6 +12,7 @@ from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..imports.services import get_staged, mark_applied
 from . import importing
+from .card import question_card_html, text_html
 from .content import LETTERS, Difficulty, QType, check_question, split_stem, stem_key
 from .forms import STATUS_FILTERS, CategoryForm, ImportConfirmForm, QuestionForm, StatusForm
 from .models import Question, QuestionCategory, QuestionVersion, Status
@@ -43,7 +43,10 @@ FILTER_KEYS = ("q", "category", "qtype", "difficulty", "status")
 @bp.app_template_filter("question_text")
 def question_text(text):
     """Plain question text for HTML: escaped, line breaks kept."""
-    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+    return text_html(text)
+
+
+bp.add_app_template_global(question_card_html, "question_card_html")
 
 
 @bp.app_template_filter("stem_segments")

@@ -1,0 +1,81 @@
+"""A question exactly as an examinee sees it: no answer, no explanation.
+
+Built in Python rather than as a Jinja macro because the attempt page shows eighty of them
+to every examinee at the exam's start, and a macro call per question (with an escape per
+attribute) was most of that page's CPU. A question's texts are escaped once per process
+(a drawn paper repeats the bank's questions across thousands of pages); everything else is
+plain string building. Every text is escaped here; never pass markup in.
+"""
+
+import functools
+
+from markupsafe import Markup, escape
+
+from .content import QType, split_stem
+
+JUDGE_CHOICES = (("T", "正确"), ("F", "错误"))
+BLANK_INPUT = (
+    '<input type="text" class="form-control form-control-sm d-inline-block w-auto mx-1 align-baseline" '
+    'name="{name}" aria-label="第 {index} 空" autocomplete="off" maxlength="200" value="{value}"{disabled}>'
+)
+
+
+@functools.lru_cache(maxsize=8192)
+def text_html(text):
+    """Plain question text as HTML: escaped, line breaks kept."""
+    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _stem_segments_html(stem):
+    return tuple(text_html(segment) for segment in split_stem(stem))
+
+
+def question_card_html(qtype, stem, options, number=None, points=None, name="answer", disabled=True, chosen=None):
+    """The card of one question. ``options``: [(value, text)] in display order (letters follow
+    the order); ``chosen``: the values (or, for 填空, the texts per blank) to show as given."""
+    chosen = chosen or []
+    name = escape(name)
+    off = " disabled" if disabled else ""
+    parts = ['<div class="card question-card mb-3" data-testid="question-card"><div class="card-body">']
+    parts.append('<div class="mb-2 small text-muted">')
+    if number:
+        parts.append(f'<strong class="text-body">第 {escape(number)} 题</strong> · ')
+    parts.append(f"{escape(QType.LABELS.get(qtype, ''))}题")
+    if points:
+        parts.append(f" · {escape(points)} 分")
+    if qtype == QType.MULTIPLE:
+        parts.append(" （可选多项）")
+    parts.append("</div>")
+    if qtype == QType.BLANK:
+        segments = _stem_segments_html(stem)
+        parts.append('<p class="question-stem mb-2">')
+        for index, segment in enumerate(segments, start=1):
+            parts.append(segment)
+            if index < len(segments):
+                value = escape(chosen[index - 1]) if len(chosen) >= index else ""
+                parts.append(BLANK_INPUT.format(name=name, index=index, value=value, disabled=off))
+        parts.append("</p>")
+    else:
+        parts.append(f'<p class="question-stem mb-2">{text_html(stem)}</p>')
+    if qtype in (QType.SINGLE, QType.MULTIPLE):
+        kind = "radio" if qtype == QType.SINGLE else "checkbox"
+        for index, (value, text) in enumerate(options, start=1):
+            value = escape(value)
+            checked = " checked" if value in chosen else ""
+            parts.append(
+                f'<div class="form-check"><input class="form-check-input" type="{kind}" name="{name}" '
+                f'id="{name}-{index}" value="{value}"{checked}{off}>'
+                f'<label class="form-check-label" for="{name}-{index}">{"ABCDEF"[index - 1]}. {text_html(text)}</label></div>'
+            )
+    elif qtype == QType.JUDGE:
+        for value, label in JUDGE_CHOICES:
+            checked = " checked" if value in chosen else ""
+            parts.append(
+                f'<div class="form-check form-check-inline"><input class="form-check-input" type="radio" name="{name}" '
+                f'id="{name}-{value}" value="{value}"{checked}{off}>'
+                f'<label class="form-check-label" for="{name}-{value}">{label}</label></div>'
+            )
+    parts.append("</div></div>")
+    # every text and value above was escaped; the rest is this function's own markup
+    return Markup("".join(parts))  # noqa: S704
