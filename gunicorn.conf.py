@@ -62,12 +62,15 @@ worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 3000)
 # faster restarts); post_fork below makes sure no database connection crosses a fork.
 preload_app = True
 
-# A worker is replaced after this many requests (plus up to `jitter`, so the workers
-# do not restart together), bounding any slow growth of memory. On exam day a worker
-# serves a few hundred requests a second, so a much smaller figure would restart each
-# worker every few seconds; this one restarts it every few minutes at the peak. 0 = never.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 50000)
-max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
+# Workers are never replaced after a number of requests (0 = never). A replaced worker
+# stops accepting and gets `graceful_timeout` to finish, but on exam day it holds up to
+# `worker_connections` open attempt pages, and whatever is still open then is killed: in
+# the city-scale run (docs/benchmarks.md) each restart at 50,000 requests cut a worker's
+# pages off 30 s later and hundreds of saves failed and had to be re-sent. Restart the
+# service between exam days instead (docs/deployment.md); set GUNICORN_MAX_REQUESTS to
+# bound a memory growth if one is ever seen.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 
 # The workers' heartbeat files go to memory: on a disk-backed /tmp a busy disk can
 # stall the heartbeat and get healthy workers killed.
