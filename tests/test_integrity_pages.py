@@ -186,6 +186,21 @@ def test_the_evidence_shows_how_each_attempt_was_answered_and_who_answered_first
     assert re.search(r'题号顺序：<span class="text-break">1–\d+</span>', html)
 
 
+def test_a_speed_finding_says_when_the_first_answer_came(app, sitting, plan, as_role):
+    _compute(app, sitting)
+    (attempt_id,) = _ids(sitting, plan.fast)
+    finding = _findings(app, sitting["exam_id"])[finding_key(FindingKind.SPEED, [attempt_id])]
+    with app.app_context():
+        started = db.session.get(Attempt, attempt_id).started_at
+        first = db.session.scalar(
+            select(func.min(AttemptItem.first_answered_at)).where(AttemptItem.attempt_id == attempt_id)
+        )
+    seconds = round((first - started).total_seconds(), 1)
+    assert finding.evidence["first_answer_seconds"] == seconds
+    html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity/{finding.id}").get_data(as_text=True)
+    assert f"开始后 {seconds} 秒作答第一题" in html
+
+
 def test_exam_admin_sees_findings_but_cannot_review(app, sitting, as_role):
     _compute(app, sitting)
     client = as_role("exam_admin")
