@@ -84,13 +84,13 @@ def _people(district):
     ).all()
 
 
-def _time_answer(timing, item, at):
-    """An item first answered at ``at`` (give or take); one in ten changed a little later."""
+def _time_answer(timing, item, at, latest):
+    """An item first answered at ``at`` (give or take); one in ten changed a little later, by ``latest``."""
     item.first_answered_at = item.answered_at = at + timedelta(seconds=timing.uniform(-8, 8))
     item.save_count = 1
     if timing.random() < 0.1:
-        item.answered_at += timedelta(seconds=timing.uniform(20, 300))
-        item.save_count = 2
+        item.answered_at = min(item.answered_at + timedelta(seconds=timing.uniform(20, 300)), latest)
+        item.save_count = 2 if item.answered_at > item.first_answered_at else 1
 
 
 def _follow(timing, source, copier, copied):
@@ -104,7 +104,8 @@ def _follow(timing, source, copier, copied):
     }
     for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == copier.id)):
         if item.question_version_id in copied:
-            at = min(given[item.question_version_id] + timedelta(seconds=timing.uniform(10, 40)), copier.submitted_at)
+            at = given[item.question_version_id] + timedelta(seconds=timing.uniform(10, 40))
+            at = max(copier.started_at + timedelta(seconds=5), min(at, copier.submitted_at - timedelta(seconds=30)))
             item.first_answered_at = item.answered_at = at
             item.save_count = 1
     db.session.flush()
@@ -189,7 +190,8 @@ def create_integrity_demo_exam():
         for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)):
             index = next(i for i, q in enumerate(paper) if q[0].id == item.question_version_id)
             item.response, item.response_seq = beliefs[person.id][index], item.position
-            _time_answer(timing, item, start + timedelta(minutes=minutes * item.position / len(paper)))
+            at = start + timedelta(minutes=minutes * item.position / len(paper))
+            _time_answer(timing, item, at, latest=start + timedelta(minutes=minutes, seconds=50))
         db.session.flush()
         submit_attempt(attempt, "examinee")
         attempt.started_at, attempt.submitted_at = start, start + timedelta(minutes=minutes + 1)

@@ -217,5 +217,7 @@ def test_who_answered_identical_wrong_answers_first():
         SharedAnswer(None, "C", "C", "B", True, True, True, at, at - timedelta(seconds=3)),
         SharedAnswer(None, "C", "D", "B", False, True, True, at, at - timedelta(seconds=300)),  # not identical
         SharedAnswer(None, "A", "A", "B", True, True, True, None, at),  # not timed
+        # the second changed its answer: its first answer is not when it gave this one
+        SharedAnswer(None, "D", "D", "B", True, True, True, at, at - timedelta(seconds=90), True, False),
     ]
-    assert lead(rows) == Lead(first_a=2, first_b=0, together=1, median_seconds=12)
+    assert lead(rows) == Lead(first_a=2, first_b=0, together=1, median_seconds=12, changed=1)

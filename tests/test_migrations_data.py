@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import select, update
+from sqlalchemy import JSON, null, select, update
 
 from examapp import create_app
 from examapp.auth.models import User
@@ -27,11 +27,14 @@ def test_answer_timing_is_backfilled_for_items_saved_before_it(tmp_path):
         exam = exam_factories.exam(world, publish=True)
         attempt = start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
         answered_at = utcnow() - timedelta(minutes=3)
-        db.session.execute(  # one item saved three times before the revision, the others never
-            update(AttemptItem)
-            .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == 1)
-            .values(response="B", response_seq=3, answered_at=answered_at)
-        )
+        items = AttemptItem.__table__.c
+        for position, response, flagged in ((1, "B", False), (2, null(), True), (3, JSON.NULL, False)):
+            # saved three times before the revision: answered; only flagged; answered, then cleared
+            db.session.execute(
+                update(AttemptItem.__table__)
+                .where(items.attempt_id == attempt.id, items.position == position)
+                .values(response=response, flagged=flagged, response_seq=3, answered_at=answered_at)
+            )
         db.session.commit()
         attempt_id = attempt.id
         downgrade(revision="0007_integrity")
@@ -44,5 +47,5 @@ def test_answer_timing_is_backfilled_for_items_saved_before_it(tmp_path):
         ).all()
         db.session.remove()
         db.engine.dispose()
-    assert rows[0] == (1, answered_at, 1)
-    assert {(first, count) for _position, first, count in rows[1:]} == {(None, 0)}
+    assert rows[:3] == [(1, answered_at, 1), (2, None, 1), (3, None, 1)]
+    assert {(first, count) for _position, first, count in rows[3:]} == {(None, 0)}

@@ -109,28 +109,60 @@ def test_save_is_stored_and_answered_only_after_commit(sitting):
 
 
 def test_each_item_keeps_its_first_answer_time_and_counts_its_saves(sitting, clock):
-    # flagging a question before answering it is a save, not an answer
-    assert sitting.save({"seq": 1, "position": 1, "response": None, "flagged": True}).json["acked"] == [1]
-    item = sitting.item(1)
-    assert item.first_answered_at is None and item.save_count == 1
-    clock.advance(seconds=40)
     answered = clock.now()
-    assert sitting.save({"seq": 2, "position": 1, "response": "B"}).json["acked"] == [2]
-    clock.advance(seconds=95)
-    assert sitting.save({"seq": 3, "position": 1, "response": "C"}).json["acked"] == [3]
+    assert sitting.save({"seq": 1, "position": 1, "response": "B"}).json["acked"] == [1]
     item = sitting.item(1)
-    assert item.first_answered_at == answered and item.answered_at == clock.now()
-    assert item.save_count == 3
+    assert item.first_answered_at == item.answered_at == answered and item.save_count == 1
+    clock.advance(seconds=95)
+    assert sitting.save({"seq": 2, "position": 1, "response": "C"}).json["acked"] == [2]
+    item = sitting.item(1)
+    assert item.first_answered_at == answered and item.answered_at == clock.now() and item.save_count == 2
     # a stale save writes nothing, not even the count
-    assert sitting.save({"seq": 2, "position": 1, "response": "D"}).json["stale"] == [2]
-    assert sitting.item(1).save_count == 3
+    assert sitting.save({"seq": 1, "position": 1, "response": "D"}).json["stale"] == [1]
+    assert sitting.item(1).save_count == 2
     # clearing an answer keeps when it was first given
     clock.advance(seconds=5)
-    assert sitting.save({"seq": 4, "position": 1, "response": ""}).json["acked"] == [4]
+    assert sitting.save({"seq": 3, "position": 1, "response": ""}).json["acked"] == [3]
     item = sitting.item(1)
-    assert item.response is None and item.first_answered_at == answered and item.save_count == 4
+    assert item.response is None and item.first_answered_at == answered and item.save_count == 3
+    # flagging a question before answering it is a save, not an answer
+    assert sitting.save({"seq": 4, "position": 2, "response": None, "flagged": True}).json["acked"] == [4]
+    assert (sitting.item(2).first_answered_at, sitting.item(2).save_count) == (None, 1)
     # the untouched questions have neither
-    assert sitting.item(2).first_answered_at is None and sitting.item(2).save_count == 0
+    assert sitting.item(3).first_answered_at is None and sitting.item(3).save_count == 0
+
+
+@pytest.mark.parametrize("age_ms", [4_000, 90_000])
+def test_an_answer_keeps_the_time_it_was_given_not_when_it_arrived(sitting, clock, age_ms):
+    clock.advance(minutes=5)  # a minute and a half after the start would still be after it
+    saved = sitting.save({"seq": 1, "position": 1, "response": "A", "age_ms": age_ms})
+    assert saved.json["acked"] == [1]
+    given = clock.now() - timedelta(milliseconds=age_ms)
+    assert sitting.item(1).first_answered_at == sitting.item(1).answered_at == given
+
+
+def test_queued_answers_sent_together_keep_their_own_times_but_never_before_the_start(sitting, clock):
+    started = sitting.attempt().started_at
+    clock.advance(minutes=3)
+    saves = [
+        {"seq": 1, "position": 1, "response": "A", "age_ms": 150_000},
+        {"seq": 2, "position": 2, "response": "B", "age_ms": 20_000},
+        {"seq": 3, "position": 3, "response": "C", "age_ms": 3_600_000},  # a page claiming an hour ago
+        {"seq": 4, "position": 4, "response": "D", "age_ms": "soon"},  # no usable age: now
+    ]
+    assert sitting.save(*saves).json["acked"] == [1, 2, 3, 4]
+    now = clock.now()
+    firsts = [sitting.item(p).first_answered_at for p in (1, 2, 3, 4)]
+    assert firsts == [now - timedelta(seconds=150), now - timedelta(seconds=20), started, now]
+
+
+def test_answers_sent_with_the_submit_are_timed_like_any_other(sitting, clock):
+    position, version = sitting.first("single")
+    clock.advance(minutes=2)
+    payload = {"token": sitting.token, "saves": [{"seq": 1, "position": position, "response": version.answer, "age_ms": 7_000}]}
+    assert sitting.post("submit", payload).json["status"] == "submitted"
+    item = sitting.item(position)
+    assert item.first_answered_at == clock.now() - timedelta(seconds=7) and item.save_count == 1
 
 
 def test_stale_and_replayed_saves_never_overwrite_newer_ones(sitting):

@@ -20,10 +20,16 @@ BLANK_INPUT = (
 )
 
 
-@functools.lru_cache(maxsize=8192)
 def text_html(text):
     """Plain question text as HTML: escaped, line breaks kept."""
+    if type(text) is str:  # a Markup (or other str subclass) must not share a plain text's entry
+        return _text_html(text)
     return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_html(text):
+    return Markup("<br>").join(escape(line) for line in text.split("\n"))
 
 
 @functools.lru_cache(maxsize=4096)

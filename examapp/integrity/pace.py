@@ -147,15 +147,20 @@ class Lead:
     together: int
     #: the median of |difference| in seconds
     median_seconds: float | None
+    #: identical wrong answers left out: one of the two changed the question's answer, so its
+    #: first answer time is not when the compared answer was given
+    changed: int = 0
 
 
 def lead(rows, within_seconds=5):
-    """Over the identical wrong answers (SharedAnswer rows with both first times): who answered first."""
-    timed = [r for r in rows if r.identical and r.first_a is not None and r.first_b is not None]
+    """Over the identical wrong answers (SharedAnswer rows) that both gave once: who answered first."""
+    identical = [r for r in rows if r.identical and r.first_a is not None and r.first_b is not None]
+    timed = [r for r in identical if r.settled_a and r.settled_b]
     diffs = [(r.first_b - r.first_a).total_seconds() for r in timed]
     return Lead(
         first_a=sum(1 for d in diffs if d > within_seconds),
         first_b=sum(1 for d in diffs if d < -within_seconds),
         together=sum(1 for d in diffs if abs(d) <= within_seconds),
         median_seconds=statistics.median(abs(d) for d in diffs) if diffs else None,
+        changed=len(identical) - len(timed),
     )

@@ -167,9 +167,12 @@ class SharedAnswer:
     identical: bool
     wrong_a: bool
     wrong_b: bool
-    #: when each first answered the question (None: not recorded)
+    #: when each first answered the question (None: not recorded) ...
     first_a: object = None
     first_b: object = None
+    #: ... and whether that first answer is the one compared (written once, never changed)
+    settled_a: bool = True
+    settled_b: bool = True
 
     @property
     def lag_seconds(self):
@@ -213,10 +216,17 @@ def shared_answers(first, second):
                 wrong_b=wrong_b,
                 first_a=a.first_answered_at,
                 first_b=b.first_answered_at,
+                settled_a=_settled(a),
+                settled_b=_settled(b),
             )
         )
     rows.sort(key=lambda r: (not r.identical, not (r.wrong_a and r.wrong_b), r.version.id))
     return rows
+
+
+def _settled(item):
+    """The item's answer was written once: its first answer time is when the compared answer was given."""
+    return item.save_count <= 1 or item.answered_at == item.first_answered_at
 
 
 def _is_wrong(item, version):

@@ -123,6 +123,7 @@ def _render_finding(exam, finding, form):
         people=people,
         shared=shared,
         lead=lead,
+        detail_limit=queries.TIMELINE_LIMIT,
         timeline=queries.timeline(people),
         form=form,
         units=queries.unit_names(set(finding.unit_ids)),

@@ -34,6 +34,10 @@ from .models import Attempt, AttemptItem, AttemptState
 
 #: how fresh the attempt's "last saved" time is kept
 LAST_SAVE_RESOLUTION = timedelta(seconds=30)
+#: answers older than this take the full path, which keeps their time after the attempt's start
+QUICK_AGE_LIMIT = timedelta(seconds=60)
+#: the oldest answer time a page can claim (longer than any exam)
+MAX_AGE_MS = 24 * 3600 * 1000
 MAX_BLANK_LENGTH = 200
 
 #: what a response to one question may be: its type and its number of options and blanks
@@ -148,6 +152,17 @@ def needs_touch(last_saved_at, now):
     return last_saved_at is None or now - last_saved_at > LAST_SAVE_RESOLUTION
 
 
+def answer_age(save):
+    """How long before its request the page took this answer: the page sends ``age_ms`` (from
+    queuing to sending: a slow link, a save waiting for the one before, an offline queue), so an
+    item's times are when the examinee answered, not when the request arrived. Anything else
+    than a whole number of milliseconds counts as 0: the answer matters more than its time."""
+    age = save.get("age_ms", 0)
+    if type(age) is not int or age <= 0:
+        return timedelta(0)
+    return timedelta(milliseconds=min(age, MAX_AGE_MS))
+
+
 def answer_timing(items, first_answer_at):
     """The SET clauses every save of an item adds: the first answer's time is kept once given
     (``first_answer_at`` is the save's time when it carries an answer, else NULL), and the
@@ -189,7 +204,7 @@ def _quick_update():
         )
         .values(
             response=bindparam("answer", type_=items.c.response.type), flagged=bindparam("flag"),
-            response_seq=bindparam("seq"), answered_at=now,
+            response_seq=bindparam("seq"), answered_at=bindparam("at", type_=items.c.answered_at.type),
             **answer_timing(items, bindparam("first", type_=items.c.first_answered_at.type)),
         )
         .returning(
@@ -219,13 +234,17 @@ def quick_save(attempt_id, user, payload, client=None):
         response = clean_response(rule, save.get("response"))
     except DomainError:
         return None
+    age = answer_age(save)
+    if age > QUICK_AGE_LIMIT:
+        return None  # answered long ago (queued offline): the full path bounds it by the start
     now = utcnow()
+    at = now - age
     row = db.session.execute(
         _quick_update(),
         {
             "attempt": attempt_id, "pos": position, "seq": seq, "user_id": user.id, "token": token,
-            "now": now, "answer": response, "flag": bool(save.get("flagged", False)),
-            "first": now if response is not None else None,
+            "now": now, "at": at, "answer": response, "flag": bool(save.get("flagged", False)),
+            "first": at if response is not None else None,
         },
     ).first()
     if row is None:

@@ -23,7 +23,16 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..extensions import db
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
-from .saving import answer_timing, clean_response, client_key, needs_touch, paper_rules, rule_of, touch_attempt
+from .saving import (
+    answer_age,
+    answer_timing,
+    clean_response,
+    client_key,
+    needs_touch,
+    paper_rules,
+    rule_of,
+    touch_attempt,
+)
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -447,6 +456,7 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
             raise DomainError("保存请求无效：题号或序号不正确")
         response = clean_response(rules[position], save.get("response"))
         flagged = bool(save.get("flagged", False))
+        at = max(now - answer_age(save), attempt.started_at)
         result = db.session.execute(
             update(AttemptItem)
             .where(
@@ -456,8 +466,8 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None):
                 AttemptItem.awarded.is_(None),
             )
             .values(
-                response=response, flagged=flagged, response_seq=seq, answered_at=now,
-                **answer_timing(AttemptItem.__table__, now if response is not None else None),
+                response=response, flagged=flagged, response_seq=seq, answered_at=at,
+                **answer_timing(AttemptItem.__table__, at if response is not None else None),
             )
             .execution_options(synchronize_session=False)
         )

@@ -426,19 +426,25 @@ def test_answers_given_offline_are_sent_when_the_network_returns(page, context, 
     expect_saved(page)
 
     context.set_offline(True)
+    before = utcnow()
     keys = {position: answer(page, position) for position in (1, 2, 3)}
+    answered = utcnow()
     status = page.locator("#save-status")
     expect(status).to_have_attribute("data-state", "offline")
     expect(status).to_have_text("网络中断：3 个答案等待发送")
     _, items = load_attempt(e2e_app, attempt_id)
     assert all(item.response is None for item in items.values()), "nothing can have reached the server"
+    page.wait_for_timeout(4_000)  # the link stays down a while
 
     context.set_offline(False)
     expect_saved(page, timeout=15_000)
     _, items = load_attempt(e2e_app, attempt_id)
     assert {p for p, item in items.items() if item.response is not None} == {1, 2, 3}
     for position in keys:
-        assert items[position].response == expected_response(items[position])
+        item = items[position]
+        assert item.response == expected_response(item) and item.save_count == 1
+        # stored with the time it was given, not the time it arrived (4 s later at least)
+        assert before - timedelta(seconds=1) <= item.first_answered_at <= answered + timedelta(seconds=2)
 
 
 def test_submitting_while_answers_wait_offline_is_held_back_and_says_why(

@@ -131,14 +131,38 @@
     });
   }
 
+  // What each question last had from this page (or the server), so that a change that
+  // changes nothing (a blank's text saved after a pause and again when leaving the field)
+  // is not saved twice.
+  var lastGiven = {};
+  function givenOf(section) {
+    return JSON.stringify([responseOf(section), flagOf(section)]);
+  }
+
+  // The saves as sent: each says how long ago it was given (a slow link or an offline queue
+  // delays it), so the server records when the examinee answered, not when it arrived.
+  function outgoing(saves) {
+    var now = Date.now();
+    return saves.map(function (s) {
+      return { seq: s.seq, position: s.position, response: s.response, flagged: s.flagged,
+               age_ms: s.at ? Math.max(0, now - s.at) : 0 };
+    });
+  }
+
   function enqueue(section) {
     if (stopped || finishing) {
       return;
     }
-    seq += 1;
     var position = parseInt(section.dataset.position, 10);
+    var given = givenOf(section);
+    if (lastGiven[position] === given) {
+      return;
+    }
+    lastGiven[position] = given;
+    seq += 1;
     queue = queue.filter(function (s) { return s.position !== position; });
-    queue.push({ seq: seq, position: position, response: responseOf(section), flagged: flagOf(section) });
+    queue.push({ seq: seq, position: position, response: responseOf(section), flagged: flagOf(section),
+                 at: Date.now() });
     persist();
     updateNav(section);
     flush();
@@ -168,7 +192,7 @@
     sending = true;
     render();
     var batch = queue.slice(0, 100);
-    request("POST", cfg.saveUrl, { token: token, saves: batch }).then(function (res) {
+    request("POST", cfg.saveUrl, { token: token, saves: outgoing(batch) }).then(function (res) {
       sending = false;
       if (res.ok && res.body.status === "saved") {
         var done = {};
@@ -393,7 +417,7 @@
     finishing = true;
     render();
     var attemptSubmit = function () {
-      request("POST", cfg.submitUrl, { token: token, saves: queue.slice(0, 200) }).then(function (res) {
+      request("POST", cfg.submitUrl, { token: token, saves: outgoing(queue.slice(0, 200)) }).then(function (res) {
         if (res.ok && res.body.status === "submitted") {
           queue = [];
           events = [];
@@ -532,6 +556,7 @@
 
   // ---- start --------------------------------------------------------------------------
   queue.forEach(applySave);
+  sections.forEach(function (section) { lastGiven[section.dataset.position] = givenOf(section); });
   sections.forEach(updateNav);
   var savedMode = "all";
   try {
