@@ -356,6 +356,11 @@ class Examinee(FastHttpUser):
         self.queue = [s for s in self.queue if s["position"] != position]
         self.queue.append({"seq": self.seq, "position": position, "response": response, "flagged": False})
 
+    def outgoing(self, batch):
+        """The saves as the page sends them: each with how long ago it was given (``age_ms``)."""
+        now = clock()
+        return [{**s, "age_ms": max(0, int((now - self.given[s["seq"]][2]) * 1000))} for s in batch]
+
     def flush(self, phase, close):
         """Send the queue as the page does; False after a failure (the retry is scheduled)."""
         while self.queue and not self.stopped:
@@ -365,7 +370,7 @@ class Examinee(FastHttpUser):
                 "POST save" if len(batch) == 1 else "POST save (batch)",
                 "POST",
                 f"/attempt/{self.attempt_id}/save",
-                payload={"token": self.token, "saves": batch},
+                payload={"token": self.token, "saves": self.outgoing(batch)},
                 close=close and len(self.queue) <= SAVE_BATCH,
             )
             reply = self.json_of(status, body)
@@ -496,7 +501,7 @@ class Examinee(FastHttpUser):
                 "POST submit",
                 "POST",
                 f"/attempt/{self.attempt_id}/submit",
-                payload={"token": self.token, "saves": batch},
+                payload={"token": self.token, "saves": self.outgoing(batch)},
             )
             reply = self.json_of(status, body)
             if status == 200 and reply and reply.get("status") == "submitted":
