@@ -21,9 +21,8 @@ plays the day in phases:
    clients (the save by that many examinees), in alternating rounds;
 4. steady autosave: everyone answers every question once and changes some (--changes),
    at an aggregate offered rate of --save-rate saves/s, as the page saves them (each with
-   how long ago it was given; queued
-   and re-sent in order with backoff while failing; the page asks for its state only
-   when no reply gave it the time for 30 s);
+   how long ago it was given; queued and re-sent in order with backoff while failing; the
+   page asks for its state only when no reply gave it the time for 30 s);
 5. submit burst: the window's close is everyone's deadline (the exam's close is set when
    the login wave is over, before anyone starts, as an admin sets it the day before),
    and everyone hands in within its last --submit-spread s (the page's submit, with
