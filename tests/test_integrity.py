@@ -188,7 +188,7 @@ def test_error_model_orders_people_and_items():
 
 def _pace(*steps, started=START):
     """A Pace from (position, seconds after the start of the first answer, saves)."""
-    pace = Pace(attempt_id=1, started_at=started, submitted_at=started + timedelta(minutes=30), questions=10)
+    pace = Pace(attempt_id=1, started_at=started, questions=10)
     before = started
     for position, seconds, saves in steps:
         at = started + timedelta(seconds=seconds)
@@ -204,7 +204,6 @@ def test_pace_figures():
     assert pace.resaves == 3
     assert pace.in_order_share == pytest.approx(3 / 6)  # 1→2, 2→3 and 6→7 of six steps
     assert pace.order_text == "1–3、5、4、6、7"
-    assert pace.submit_minutes == 30
     empty = _pace()
     assert empty.first_answer_seconds is None and empty.median_gap_seconds is None and empty.in_order_share is None
 

@@ -20,16 +20,17 @@ BLANK_INPUT = (
 )
 
 
-def text_html(text):
-    """Plain question text as HTML: escaped, line breaks kept."""
-    if type(text) is str:  # a Markup (or other str subclass) must not share a plain text's entry
-        return _text_html(text)
+def _lines_html(text):
     return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
 
 
-@functools.lru_cache(maxsize=8192)
-def _text_html(text):
-    return Markup("<br>").join(escape(line) for line in text.split("\n"))
+_cached_lines_html = functools.lru_cache(maxsize=8192)(_lines_html)
+
+
+def text_html(text):
+    """Plain question text as HTML: escaped, line breaks kept."""
+    # only plain strings are cached: a Markup must not share a plain text's entry
+    return _cached_lines_html(text) if type(text) is str else _lines_html(text)
 
 
 @functools.lru_cache(maxsize=4096)

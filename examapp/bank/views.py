@@ -13,7 +13,7 @@ from ..imports.flow import ImportFlow
 from ..imports.services import get_staged, mark_applied
 from . import importing
 from .card import question_card_html, text_html
-from .content import LETTERS, Difficulty, QType, check_question, split_stem, stem_key
+from .content import LETTERS, Difficulty, QType, check_question, stem_key
 from .forms import STATUS_FILTERS, CategoryForm, ImportConfirmForm, QuestionForm, StatusForm
 from .models import Question, QuestionCategory, QuestionVersion, Status
 from .services import (
@@ -47,11 +47,6 @@ def question_text(text):
 
 
 bp.add_app_template_global(question_card_html, "question_card_html")
-
-
-@bp.app_template_filter("stem_segments")
-def stem_segments(stem):
-    return split_stem(stem)
 
 
 @bp.app_template_filter("qtype_label")

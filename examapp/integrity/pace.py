@@ -3,8 +3,7 @@
 Each item keeps when it was first answered, when it was last written and how many saves
 wrote it (``sitting.saving.answer_timing``). From those, per attempt: the order in which
 the questions were first answered, the time from the start to the first answer, the time
-between one answer and the next, the answers saved again (changed, cleared or flagged),
-and the time to the submit. A person answering for several accounts, or copying from a
+between one answer and the next, the answers saved again (changed, cleared or flagged). A person answering for several accounts, or copying from a
 neighbour's screen, shows in these before it shows in the scores.
 """
 
@@ -33,7 +32,6 @@ class AnswerStep:
 class Pace:
     attempt_id: int
     started_at: datetime
-    submitted_at: datetime | None
     questions: int
     #: answered questions in the order of their first answer
     steps: list = field(default_factory=list)
@@ -68,12 +66,6 @@ class Pace:
         return follows / (len(self.steps) - 1)
 
     @property
-    def submit_minutes(self):
-        if self.submitted_at is None:
-            return None
-        return (self.submitted_at - self.started_at).total_seconds() / 60
-
-    @property
     def minutes_to_last(self):
         if self.last_write_at is None:
             return None
@@ -90,15 +82,10 @@ class Pace:
                 runs.append([position, position])
         return "、".join(str(a) if a == b else (f"{a}、{b}" if b == a + 1 else f"{a}–{b}") for a, b in runs)
 
-    def first_at_of(self, version_id):
-        return next((s.first_at for s in self.steps if s.version_id == version_id), None)
-
 
 def paces(attempts):
     """{attempt id: Pace} for the given Attempt rows, from one query of their items."""
-    by_id = {
-        a.id: Pace(attempt_id=a.id, started_at=a.started_at, submitted_at=a.submitted_at, questions=0) for a in attempts
-    }
+    by_id = {a.id: Pace(attempt_id=a.id, started_at=a.started_at, questions=0) for a in attempts}
     if not by_id:
         return by_id
     rows = db.session.execute(
