@@ -109,6 +109,14 @@ def guard():
     if permission == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        from .core.errors import wants_json
+
+        if wants_json():
+            # a page's JSON request (a save) is told plainly, so the page keeps what it holds
+            # and asks the person to log in again instead of following a redirect
+            from flask import jsonify
+
+            return jsonify({"status": 401, "reason": "login", "error": "登录已失效，请重新登录"}), 401
         from .extensions import login_manager
 
         return login_manager.unauthorized()

@@ -122,7 +122,8 @@ def create_integrity_demo_exam():
     from .integrity.services import compute_findings
     from .org.models import Unit
     from .sitting.models import AttemptEvent, AttemptItem
-    from .sitting.services import claim_attempt, start_attempt, submit_attempt
+    from .sitting.page import claim_attempt
+    from .sitting.services import start_attempt, submit_attempt
 
     rng = random.Random(27)  # 郑政办〔2005〕27号: the same sitting on every machine
     now = utcnow()

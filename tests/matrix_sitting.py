@@ -7,12 +7,17 @@ from examapp.sitting.services import start_attempt
 from . import exam_factories
 
 EXAMINEE = {"examinee"}
+#: the in-page login of an exam page whose session ended: reached before logging in
+EVERYONE = {"anonymous", "examinee", "district_admin", "exam_admin", "office"}
 
 EXPECTED = {
     "sitting.start": ("GET", EXAMINEE),
     "sitting.attempt": ("GET", EXAMINEE),
     "sitting.save": ("POST", EXAMINEE),
     "sitting.event": ("POST", EXAMINEE),
+    "sitting.hello": ("POST", EXAMINEE),
+    "sitting.relogin_token": ("GET", EVERYONE),
+    "sitting.relogin": ("POST", EVERYONE),
     "sitting.state": ("GET", EXAMINEE),
     "sitting.submit": ("GET", EXAMINEE),
     "sitting.result": ("GET", EXAMINEE),

@@ -12,9 +12,10 @@ from examapp.auth.models import User
 from examapp.bank.models import QuestionVersion
 from examapp.exams.models import Exam, ReleaseMode
 from examapp.extensions import db
-from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState
+from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState, LateDelivery
 from examapp.sitting.saving import paper_rules
-from examapp.sitting.services import last_client, paper_rules_for, start_attempt
+from examapp.sitting.page import last_client, paper_rules_for
+from examapp.sitting.services import start_attempt
 
 from . import exam_factories as factories
 from .conftest import csrf_token, login
@@ -65,7 +66,8 @@ class Sitting:
 
     def post(self, path, payload, client=None):
         return (client or self.client).post(
-            f"/attempt/{self.attempt_id}/{path}", data=json.dumps(payload),
+            f"/attempt/{self.attempt_id}/{path}",
+            data=json.dumps(payload),
             headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf, "Accept": "application/json"},
         )
 
@@ -159,7 +161,10 @@ def test_queued_answers_sent_together_keep_their_own_times_but_never_before_the_
 def test_answers_sent_with_the_submit_are_timed_like_any_other(sitting, clock):
     position, version = sitting.first("single")
     clock.advance(minutes=2)
-    payload = {"token": sitting.token, "saves": [{"seq": 1, "position": position, "response": version.answer, "age_ms": 7_000}]}
+    payload = {
+        "token": sitting.token,
+        "saves": [{"seq": 1, "position": position, "response": version.answer, "age_ms": 7_000}],
+    }
     assert sitting.post("submit", payload).json["status"] == "submitted"
     item = sitting.item(position)
     assert item.first_answered_at == clock.now() - timedelta(seconds=7) and item.save_count == 1
@@ -197,7 +202,10 @@ def _put_a_blank_question_on_the_paper(sitting):
 
     with sitting.app.app_context():
         question = bank_factories.question(
-            status="published", qtype=QType.BLANK, stem="失业保险金的标准不得低于____，不得高于____。", options=[],
+            status="published",
+            qtype=QType.BLANK,
+            stem="失业保险金的标准不得低于____，不得高于____。",
+            options=[],
             answer=[["城市居民最低生活保障标准"], ["最低工资标准"]],
         )
         item = db.session.scalar(
@@ -231,7 +239,9 @@ def test_malformed_answers_are_refused_with_a_reason_and_change_nothing(sitting,
     assert sitting.item(position).response is None and sitting.item(position).response_seq == 0
 
 
-@pytest.mark.parametrize("payload", [{"seq": 0, "position": 1}, {"seq": 1, "position": 999}, {"seq": True, "position": 1}])
+@pytest.mark.parametrize(
+    "payload", [{"seq": 0, "position": 1}, {"seq": 1, "position": 999}, {"seq": True, "position": 1}]
+)
 def test_bad_sequence_or_position_is_refused(sitting, payload):
     assert sitting.save(payload).status_code == 400
 
@@ -239,8 +249,11 @@ def test_bad_sequence_or_position_is_refused(sitting, payload):
 def _statements_of_a_save(sitting, seq, position):
     with count_queries(sitting.app) as statements:
         assert sitting.save({"seq": seq, "position": position, "response": "A"}).json["acked"] == [seq]
-    return [s.split()[0] + " " + s.split()[1] for s in statements
-            if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    return [
+        s.split()[0] + " " + s.split()[1]
+        for s in statements
+        if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"))
+    ]
 
 
 @pytest.mark.parametrize("sitting", ["page known"], indirect=True)
@@ -258,11 +271,13 @@ def test_the_first_save_of_a_page_teaches_this_process_its_paper(sitting):
     sitting.save({"seq": 1, "position": 1, "response": "A"})
     rules = paper_rules.get(sitting.attempt_id, sitting.token)
     with sitting.app.app_context():
-        qtypes = dict(db.session.execute(
-            select(AttemptItem.position, QuestionVersion.qtype)
-            .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-            .where(AttemptItem.attempt_id == sitting.attempt_id)
-        ).all())
+        qtypes = dict(
+            db.session.execute(
+                select(AttemptItem.position, QuestionVersion.qtype)
+                .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+                .where(AttemptItem.attempt_id == sitting.attempt_id)
+            ).all()
+        )
     assert {position: rule.qtype for position, rule in rules.items()} == qtypes
 
 
@@ -295,19 +310,44 @@ def test_save_without_csrf_header_is_refused(sitting):
 
 
 @pytest.mark.parametrize(
-    "offset, accepted",
-    [(timedelta(seconds=-1), True), (timedelta(seconds=59), True), (timedelta(seconds=61), False)],
+    "offset, age_ms, outcome",
+    [
+        (timedelta(seconds=-1), 0, "stored"),  # deadline - 1 s
+        (timedelta(seconds=1), 2000, "stored"),  # deadline + 1 s, given 1 s before it
+        (timedelta(seconds=1), 0, "after_deadline"),  # deadline + 1 s, given after it
+        (timedelta(seconds=59), 60_000, "stored"),  # delivered inside the grace, given before the deadline
+        (timedelta(seconds=59), 0, "after_deadline"),
+        (timedelta(seconds=61), 62_000, "late"),  # deadline + grace + 1 s: kept for review
+        (timedelta(seconds=61), 0, "after_deadline_closed"),
+    ],
 )
-def test_saves_around_the_deadline_and_grace(sitting, clock, offset, accepted):
+def test_saves_around_the_deadline_and_grace(sitting, clock, offset, age_ms, outcome):
+    with sitting.app.app_context():
+        # the page was in contact long before: its answers' times are its own account
+        db.session.get(Attempt, sitting.attempt_id).last_saved_at = None
+        db.session.commit()
     clock.set(sitting.attempt().deadline_at + offset)
-    response = sitting.save({"seq": 1, "position": 1, "response": "A"})
-    if accepted:
-        assert response.status_code == 200 and sitting.item(1).response == "A"
+    response = sitting.save({"seq": 1, "position": 1, "response": "A", "age_ms": age_ms})
+    if outcome == "stored":
+        assert response.status_code == 200 and response.json["acked"] == [1] and sitting.item(1).response == "A"
+        assert sitting.item(1).answered_at <= sitting.attempt().deadline_at
+    elif outcome == "after_deadline":
+        assert response.status_code == 409 and response.json["reason"] == "after_deadline"
+        assert response.json["refused"][0]["seq"] == 1 and "考试时间结束后" in response.json["error"]
+        assert sitting.item(1).response is None and sitting.attempt().state == AttemptState.IN_PROGRESS
     else:
         assert response.status_code == 409 and response.json["reason"] == "closed"
-        assert "考试时间已到" in response.json["error"]
         assert sitting.item(1).response is None
         assert sitting.attempt().state == AttemptState.SUBMITTED  # closed on this touch
+        assert sitting.attempt().submitted_at == sitting.attempt().deadline_at
+        with sitting.app.app_context():
+            late = db.session.scalars(select(LateDelivery).where(LateDelivery.attempt_id == sitting.attempt_id)).all()
+        if outcome == "late":
+            assert response.json["late"] == [1] and "已提交监考人员审核" in response.json["error"]
+            assert [(d.position, d.response, d.status) for d in late] == [(1, "A", "pending")]
+        else:
+            assert response.json["late"] == [] and response.json["refused"][0]["reason"] == "after_deadline"
+            assert late == []
 
 
 def test_state_reports_server_seconds_left(sitting, clock):
@@ -419,9 +459,10 @@ def test_submit_with_last_saves_grades_once(sitting):
     attempt = sitting.attempt()
     assert attempt.state == AttemptState.SUBMITTED and attempt.score > 0
     with app_context(sitting.app):
-        assert db.session.scalar(
-            select(func.count()).select_from(AttemptEvent).where(AttemptEvent.kind == "submitted")
-        ) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(AttemptEvent).where(AttemptEvent.kind == "submitted"))
+            == 1
+        )
 
 
 def test_form_submit_without_javascript(sitting):
@@ -429,7 +470,10 @@ def test_form_submit_without_javascript(sitting):
     assert "还有 9 道题未作答" in page
     response = sitting.client.post(
         f"/attempt/{sitting.attempt_id}/submit",
-        data={"csrf_token": csrf_token(sitting.client, f"/attempt/{sitting.attempt_id}/submit"), "token": sitting.token},
+        data={
+            "csrf_token": csrf_token(sitting.client, f"/attempt/{sitting.attempt_id}/submit"),
+            "token": sitting.token,
+        },
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/result")
     assert sitting.attempt().state == AttemptState.SUBMITTED
@@ -446,8 +490,15 @@ def app_context(app):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("GET", ""), ("POST", "/save"), ("POST", "/event"), ("GET", "/state"), ("GET", "/submit"), ("POST", "/submit"),
-     ("GET", "/result")],
+    [
+        ("GET", ""),
+        ("POST", "/save"),
+        ("POST", "/event"),
+        ("GET", "/state"),
+        ("GET", "/submit"),
+        ("POST", "/submit"),
+        ("GET", "/result"),
+    ],
 )
 def test_someone_elses_attempt_is_refused_on_every_route(app, sitting, method, path):
     intruder = app.test_client()
@@ -457,7 +508,8 @@ def test_someone_elses_attempt_is_refused_on_every_route(app, sitting, method, p
         response = intruder.get(url)
     else:
         response = intruder.post(
-            url, data=json.dumps({"token": sitting.token, "saves": [{"seq": 1, "position": 1, "response": "A"}]}),
+            url,
+            data=json.dumps({"token": sitting.token, "saves": [{"seq": 1, "position": 1, "response": "A"}]}),
             headers={"Content-Type": "application/json", "X-CSRFToken": csrf_token(intruder, "/")},
         )
     assert response.status_code == 403
@@ -477,9 +529,9 @@ def _secrets(app, attempt_id):
     """Every answer key, explanation and source of this attempt's paper."""
     with app.app_context():
         versions = db.session.scalars(
-            select(QuestionVersion).join(AttemptItem, AttemptItem.question_version_id == QuestionVersion.id).where(
-                AttemptItem.attempt_id == attempt_id
-            )
+            select(QuestionVersion)
+            .join(AttemptItem, AttemptItem.question_version_id == QuestionVersion.id)
+            .where(AttemptItem.attempt_id == attempt_id)
         ).all()
         return [(v.explanation, v.source, v.answer) for v in versions]
 
@@ -531,8 +583,14 @@ def test_lobby_lists_open_upcoming_and_done(app, world, client, clock):
         category = factories.small_bank()
         factories.exam(world, publish=True, category=category, title="正在进行的考试")
         now = clock.now()
-        factories.exam(world, publish=True, category=category, title="下周的考试",
-                       opens_at=now + timedelta(days=7), closes_at=now + timedelta(days=7, hours=2))
+        factories.exam(
+            world,
+            publish=True,
+            category=category,
+            title="下周的考试",
+            opens_at=now + timedelta(days=7),
+            closes_at=now + timedelta(days=7, hours=2),
+        )
         factories.exam(world, category=category, title="草稿考试")
         db.session.commit()
     login(client, "kaosheng")

@@ -34,4 +34,8 @@ def handle_http_error(exc):
 
 
 def handle_csrf_error(exc):
+    if wants_json():
+        # the session behind the page's token ended or was replaced: nothing the page sent is
+        # wrong, it logs in again and sends it again
+        return jsonify({"status": 400, "reason": "csrf", "error": "登录状态已失效，请重新登录后继续"}), 400
     return error_response(400, "页面已过期或表单校验失败，请刷新页面后重试")

@@ -62,6 +62,8 @@ class Attempt(TimestampMixin, db.Model):
     departures: Mapped[int] = mapped_column(nullable=False, default=0)
     #: the page currently allowed to save (opening the attempt elsewhere takes over)
     live_token: Mapped[str | None] = mapped_column(String(64))
+    #: the browser tab (the page's per-tab id) holding ``live_token``; None until that page says hello
+    live_tab: Mapped[str | None] = mapped_column(String(64))
     voided_reason: Mapped[str | None] = mapped_column(String(500))
 
     exam = relationship("Exam")
@@ -142,3 +144,53 @@ class AttemptEvent(db.Model):
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict | None] = mapped_column(JSON)
+    #: how long a departure lasted, once the page reported the examinee's return
+    duration_ms: Mapped[int | None] = mapped_column()
+
+
+class LateStatus:
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    LABELS = {PENDING: "待审核", ACCEPTED: "已接受", REJECTED: "不予接受"}
+
+
+class LateDelivery(db.Model):
+    """An answer the page gave before the attempt closed but delivered after it (a link down
+    across the deadline): kept apart from the graded answers until an administrator accepts it."""
+
+    __tablename__ = "late_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status"),
+        UniqueConstraint("attempt_id", "seq", name="uq_late_deliveries_attempt_id_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(nullable=False)
+    #: the page's sequence number: a retried delivery is stored once
+    seq: Mapped[int] = mapped_column(nullable=False)
+    #: in the version's own terms, as a graded response would be
+    response: Mapped[object | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: when the page says the answer was given (its age, bounded by the page's last contact)
+    answered_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    received_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: when the page says it lost and regained the link (the page's own account)
+    offline_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    online_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: the last save the server had recorded from the attempt before this delivery
+    last_contact_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=LateStatus.PENDING)
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+
+    attempt = relationship("Attempt")
+    decided_by = relationship("User")
+
+    @property
+    def status_label(self):
+        return LateStatus.LABELS[self.status]

@@ -23,16 +23,6 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..extensions import db
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
-from .saving import (
-    answer_age,
-    answer_timing,
-    clean_response,
-    client_key,
-    needs_touch,
-    paper_rules,
-    rule_of,
-    touch_attempt,
-)
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -112,9 +102,15 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
 
 
 def submit_attempt(attempt, reason):
-    """Submit and grade; True when this call did it, False when it was already submitted or voided."""
+    """Submit and grade; True when this call did it, False when it was already submitted or voided.
+
+    An attempt submitted at or after its deadline finished at its deadline. The page's token
+    stays on the attempt: answers that page gave before the close and delivers later are kept
+    for review (``late.store_late``), never from another page.
+    """
     now = utcnow()
-    values = {"state": AttemptState.SUBMITTED, "submitted_at": now, "submit_reason": reason, "live_token": None}
+    finished_at = min(now, attempt.deadline_at)
+    values = {"state": AttemptState.SUBMITTED, "submitted_at": finished_at, "submit_reason": reason}
     updated_at = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
@@ -332,186 +328,3 @@ def void_attempt(actor, attempt, reason):
         district_id=entry.district_id,
     )
     return attempt
-
-
-# --- the examinee's page: taking over, saving, departures ---------------------------
-
-#: how a page came to hold the attempt: first opening, a reload in the same browser, another browser or PC
-OPENING_EVENTS = ("opened", "reopened", "takeover")
-#: what the page reports; departures count towards the exam's limit
-DEPARTURE = "departure"
-PAGE_EVENTS = {DEPARTURE, "copy", "paste", "offline", "online"}
-MAX_SAVES_PER_REQUEST = 200
-
-
-class SaveRefused(DomainError):
-    """A save the server will not take; ``reason`` tells the page what to do."""
-
-    def __init__(self, message, reason):
-        super().__init__(message)
-        self.reason = reason
-
-
-def claim_attempt(attempt, *, address=None, user_agent=None):
-    """Make the page being opened the only one that may save; an older page is told it was taken over."""
-    kind = "opened"
-    if attempt.live_token is not None:
-        # The same browser on the same PC is a reload; anything else took the attempt over.
-        previous = db.session.execute(
-            select(AttemptEvent.client_address, AttemptEvent.user_agent)
-            .where(AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind.in_(OPENING_EVENTS))
-            .order_by(AttemptEvent.id.desc())
-            .limit(1)
-        ).first()
-        same = previous is not None and (previous.client_address, previous.user_agent) == (
-            address,
-            (user_agent or "")[:255] or None,
-        )
-        kind = "reopened" if same else "takeover"
-    attempt.live_token = secrets.token_urlsafe(24)
-    record_event(attempt, kind, address=address, user_agent=user_agent)
-    db.session.flush()
-    return attempt.live_token
-
-
-def _check_live(attempt, token, exam):
-    if attempt.state == AttemptState.VOIDED:
-        raise SaveRefused("该答卷已被作废，不能继续作答", "closed")
-    if attempt.state == AttemptState.IN_PROGRESS and attempt.is_overdue(exam.grace_seconds):
-        submit_attempt(attempt, SubmitReason.DEADLINE)
-    if attempt.state == AttemptState.SUBMITTED:
-        raise SaveRefused("考试时间已到或答卷已提交，不能再修改答案", "closed")
-    if not token or token != attempt.live_token:
-        raise SaveRefused("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面", "taken_over")
-
-
-def last_client(attempt):
-    """(address, user agent) the attempt was last opened or saved from, by its events."""
-    row = db.session.execute(
-        select(AttemptEvent.client_address, AttemptEvent.user_agent)
-        .where(AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind.in_((*OPENING_EVENTS, "address_changed")))
-        .order_by(AttemptEvent.id.desc())
-        .limit(1)
-    ).first()
-    return tuple(row) if row is not None else None
-
-
-def note_client(attempt, token, address, user_agent):
-    """Record when a page's saves come from another address or browser than the one it was
-    opened (or last saved) from: an "address_changed" event with where it came from. The
-    process remembers the page's client, so the common save compares and writes nothing."""
-    if address is None and user_agent is None:
-        return None  # a caller outside a request: nothing to compare
-    client = client_key(address, user_agent)
-    if paper_rules.client(attempt.id, token) == client:
-        return None
-    before = last_client(attempt)
-    event = None
-    if before is not None and before != client:
-        event = record_event(
-            attempt, "address_changed", address=address, user_agent=user_agent,
-            detail={"from": before[0], "from_user_agent": before[1]},
-        )
-    paper_rules.remember_client(attempt.id, token, client)
-    return event
-
-
-def paper_rules_for(attempt, token):
-    """{position: ResponseRule} of the attempt's whole paper, remembered for the page's quick saves."""
-    rules = paper_rules.get(attempt.id, token)
-    if rules is None:
-        rows = db.session.execute(
-            select(AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
-            .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-            .where(AttemptItem.attempt_id == attempt.id)
-        ).all()
-        rules = {row.position: rule_of(row) for row in rows}
-        paper_rules.remember(attempt.id, token, rules)
-    return rules
-
-
-def save_responses(attempt, token, saves, *, address=None, user_agent=None):
-    """Apply saves [{seq, position, response, flagged}]; a save older than what an item holds is ignored.
-
-    Returns {"acked": [seq, ...], "stale": [seq, ...]}: both are safe for the page to forget.
-    """
-    exam = db.session.get(Exam, attempt.exam_id)
-    # The attempt row is locked for the rest of the request, so a submit (or the sweep) either
-    # comes first and this save is refused, or waits for it and grades what it stored.
-    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
-    db.session.refresh(attempt)
-    _check_live(attempt, token, exam)
-    if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
-        raise DomainError("保存请求无效")
-    rules = paper_rules_for(attempt, token)
-    note_client(attempt, token, address, user_agent)
-    now = utcnow()
-    acked, stale = [], []
-    top = 0
-    for save in saves:
-        if not isinstance(save, dict):
-            raise DomainError("保存请求无效")
-        seq, position = save.get("seq"), save.get("position")
-        if type(seq) is not int or type(position) is not int or seq < 1 or position not in rules:
-            raise DomainError("保存请求无效：题号或序号不正确")
-        response = clean_response(rules[position], save.get("response"))
-        flagged = bool(save.get("flagged", False))
-        at = max(now - answer_age(save), attempt.started_at)
-        result = db.session.execute(
-            update(AttemptItem)
-            .where(
-                AttemptItem.attempt_id == attempt.id,
-                AttemptItem.position == position,
-                AttemptItem.response_seq < seq,
-                AttemptItem.awarded.is_(None),
-            )
-            .values(
-                response=response, flagged=flagged, response_seq=seq, answered_at=at,
-                **answer_timing(AttemptItem.__table__, at if response is not None else None),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        (acked if result.rowcount == 1 else stale).append(seq)
-        top = max(top, seq)
-    # The attempt row is written at most every LAST_SAVE_RESOLUTION (the monitor's "last
-    # save"); a page resumes its numbering from the items' own sequence numbers.
-    if needs_touch(attempt.last_saved_at, now):
-        touch_attempt(attempt.id, now, top)
-    db.session.flush()
-    return {"acked": acked, "stale": stale}
-
-
-def report_event(attempt, token, kind, *, address=None, user_agent=None, detail=None):
-    """Record what the page saw; at the exam's departure limit the attempt is submitted. Returns True if it was."""
-    exam = db.session.get(Exam, attempt.exam_id)
-    _check_live(attempt, token, exam)
-    if kind not in PAGE_EVENTS:
-        raise DomainError("事件类型无效")
-    detail = {k: str(v)[:100] for k, v in (detail or {}).items()} if isinstance(detail, dict) else None
-    record_event(attempt, kind, address=address, user_agent=user_agent, detail=detail)
-    if kind != DEPARTURE:
-        db.session.flush()
-        return False
-    db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id)
-        .values(departures=Attempt.departures + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    db.session.refresh(attempt)
-    if exam.departure_limit and attempt.departures >= exam.departure_limit:
-        return submit_attempt(attempt, SubmitReason.DEPARTURES)
-    return False
-
-
-def finish_attempt(attempt, token, saves=None, *, address=None, user_agent=None):
-    """The examinee's submit: last saves first (same transaction), then submit and grade. Idempotent."""
-    if attempt.state != AttemptState.IN_PROGRESS:
-        return False
-    if saves:
-        save_responses(attempt, token, saves, address=address, user_agent=user_agent)
-    else:
-        _check_live(attempt, token, db.session.get(Exam, attempt.exam_id))
-    reason = SubmitReason.DEADLINE if utcnow() >= attempt.deadline_at else SubmitReason.EXAMINEE
-    return submit_attempt(attempt, reason)

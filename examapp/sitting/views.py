@@ -1,29 +1,24 @@
 """The examinee's pages: start, the attempt page and its JSON endpoints, submit, result."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import joinedload
 
 from .. import access
-from ..access import requires
+from ..access import PUBLIC, requires
+from ..auth.services import LoginRefused, authenticate
+from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from .forms import StartForm, SubmitForm
+from .late import pending_count
 from .models import Attempt, AttemptState, SubmitReason
+from .page import SaveRefused, claim_attempt, finish_attempt, identify_page, report_event, save_responses
 from .queries import paper_for_page, paper_view
 from .saving import client_key, quick_save
-from .services import (
-    AccessRefused,
-    SaveRefused,
-    claim_attempt,
-    close_if_overdue,
-    finish_attempt,
-    report_event,
-    save_responses,
-    sitting_of,
-    start_attempt,
-)
+from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
 
 bp = Blueprint("sitting", __name__, template_folder="templates")
 
@@ -47,6 +42,51 @@ def _json_refusal(exc, status):
     return jsonify({"status": status, "error": exc.message, "reason": getattr(exc, "reason", "invalid")}), status
 
 
+def _json_payload():
+    """The request's JSON object, or None for anything else (no body, not JSON, a list, a number)."""
+    payload = request.get_json(silent=True)
+    return payload if isinstance(payload, dict) else None
+
+
+def _bad_request(message="请求格式无效"):
+    return jsonify({"status": 400, "error": message, "reason": "invalid"}), 400
+
+
+def _evidence(payload):
+    return {k: payload.get(k) for k in ("offline_ms", "online_ms")}
+
+
+def _saves_reply(result, attempt, **extra):
+    """The reply to a batch of saves: what was taken, what is kept for review, what was refused and why.
+
+    200 when anything was taken; 409 "closed" when the attempt is closed (its page's answers kept
+    as late deliveries); 409 "after_deadline" or 400 "invalid" when every save was refused.
+    """
+    body = {k: result[k] for k in ("acked", "stale", "late", "refused")}
+    if result["closed"]:
+        late = len(result["late"])
+        error = (
+            f"考试已结束：{late} 个答案在考试结束后才送达，已提交监考人员审核" if late else "考试时间已到或答卷已提交"
+        )
+        return jsonify(
+            {
+                "status": 409,
+                "reason": "closed",
+                "error": error,
+                **body,
+                "result_url": url_for("sitting.result", attempt_id=attempt.id),
+                **extra,
+            }
+        ), 409
+    refused = result["refused"]
+    if refused and not result["acked"] and not result["stale"]:
+        reasons = {r["reason"] for r in refused}
+        reason = "after_deadline" if reasons == {"after_deadline"} else "invalid"
+        status = 409 if reason == "after_deadline" else 400
+        return jsonify({"status": status, "reason": reason, "error": refused[0]["error"], **body, **extra}), status
+    return jsonify({"status": "saved", **body, "seconds_left": attempt.seconds_left(), **extra})
+
+
 @bp.route("/exam/<int:exam_id>", methods=["GET", "POST"])
 @requires("sitting.sit")
 def start(exam_id):
@@ -64,8 +104,11 @@ def start(exam_id):
     if form.validate_on_submit():
         try:
             attempt = start_attempt(
-                exam, current_user._get_current_object(), access_code=form.access_code.data,
-                address=request.remote_addr, entry=entry,
+                exam,
+                current_user._get_current_object(),
+                access_code=form.access_code.data,
+                address=request.remote_addr,
+                entry=entry,
             )
         except AccessRefused as exc:
             db.session.rollback()
@@ -89,9 +132,17 @@ def attempt(attempt_id):
     questions = paper_for_page(attempt.id)  # before the commit: one connection for the request
     db.session.commit()
     exam = attempt.exam
+    # Past the deadline (inside the grace for delivering) a page opened again may only hand in.
+    hand_in_only = utcnow() >= attempt.deadline_at
     return render_template(
-        "sitting/attempt.html", attempt=attempt, exam=exam, token=token, questions=questions,
-        seconds_left=attempt.seconds_left(), submit_form=SubmitForm(),
+        "sitting/attempt.html",
+        attempt=attempt,
+        exam=exam,
+        token=token,
+        questions=questions,
+        seconds_left=attempt.seconds_left(),
+        submit_form=SubmitForm(),
+        hand_in_only=hand_in_only,
         last_seq=max([attempt.last_seq] + [q["seq"] for q in questions]),
     )
 
@@ -99,35 +150,59 @@ def attempt(attempt_id):
 @bp.post("/attempt/<int:attempt_id>/save")
 @requires("sitting.sit")
 def save(attempt_id):
-    payload = request.get_json(silent=True)
+    payload = _json_payload()
     # The common save in one statement that checks owner, page and time in the database;
     # anything it does not take goes the full way below, which says why.
     client = client_key(request.remote_addr, request.headers.get("User-Agent"))
-    reply = quick_save(attempt_id, current_user, payload, client) if isinstance(payload, dict) else None
+    reply = quick_save(attempt_id, current_user, payload, client) if payload is not None else None
     if reply is not None:
         db.session.commit()  # "saved" is only said after the commit
-        return jsonify({"status": "saved", **reply})
+        return jsonify({"status": "saved", "late": [], "refused": [], **reply})
     attempt = _own_attempt(attempt_id)
-    if not isinstance(payload, dict):
-        return jsonify({"status": 400, "error": "请求格式无效", "reason": "invalid"}), 400
+    if payload is None:
+        return _bad_request()
     try:
-        result = save_responses(attempt, payload.get("token"), payload.get("saves"), **_client())
+        result = save_responses(
+            attempt, payload.get("token"), payload.get("saves"), evidence=_evidence(payload), **_client()
+        )
     except SaveRefused as exc:
         db.session.commit()  # keep a deadline submit that the refusal triggered
         return _json_refusal(exc, 409)
     except DomainError as exc:
         db.session.rollback()
         return _json_refusal(exc, 400)
-    seconds_left = attempt.seconds_left()
+    reply = _saves_reply(result, attempt)
     db.session.commit()  # "saved" is only said after the commit
-    return jsonify({"status": "saved", **result, "seconds_left": seconds_left})
+    return reply
+
+
+@bp.post("/attempt/<int:attempt_id>/hello")
+@requires("sitting.sit")
+def hello(attempt_id):
+    """The page, just loaded, reports the browser tab it lives in (a reload or a takeover)."""
+    attempt = _own_attempt(attempt_id)
+    payload = _json_payload()
+    if payload is None:
+        return _bad_request()
+    try:
+        kind = identify_page(attempt, payload.get("token"), payload.get("tab"))
+    except SaveRefused as exc:
+        db.session.commit()
+        return _json_refusal(exc, 409)
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_refusal(exc, 400)
+    db.session.commit()
+    return jsonify({"status": "ok", "opening": kind, "seconds_left": attempt.seconds_left()})
 
 
 @bp.post("/attempt/<int:attempt_id>/event")
 @requires("sitting.sit")
 def event(attempt_id):
     attempt = _own_attempt(attempt_id)
-    payload = request.get_json(silent=True) or {}
+    payload = _json_payload()
+    if payload is None:
+        return _bad_request()
     try:
         submitted = report_event(
             attempt, payload.get("token"), payload.get("kind"), detail=payload.get("detail"), **_client()
@@ -140,10 +215,15 @@ def event(attempt_id):
         return _json_refusal(exc, 400)
     db.session.commit()
     exam = db.session.get(Exam, attempt.exam_id)
-    return jsonify({
-        "status": "recorded", "departures": attempt.departures, "limit": exam.departure_limit,
-        "submitted": submitted, "result_url": url_for("sitting.result", attempt_id=attempt.id) if submitted else None,
-    })
+    return jsonify(
+        {
+            "status": "recorded",
+            "departures": attempt.departures,
+            "limit": exam.departure_limit,
+            "submitted": submitted,
+            "result_url": url_for("sitting.result", attempt_id=attempt.id) if submitted else None,
+        }
+    )
 
 
 @bp.get("/attempt/<int:attempt_id>/state")
@@ -151,12 +231,14 @@ def event(attempt_id):
 def state(attempt_id):
     attempt = _own_attempt(attempt_id)
     token = request.args.get("token", "")
-    return jsonify({
-        "state": attempt.state,
-        "seconds_left": attempt.seconds_left() if attempt.is_in_progress else 0,
-        "taken_over": attempt.is_in_progress and token != attempt.live_token,
-        "result_url": url_for("sitting.result", attempt_id=attempt.id),
-    })
+    return jsonify(
+        {
+            "state": attempt.state,
+            "seconds_left": attempt.seconds_left() if attempt.is_in_progress else 0,
+            "taken_over": attempt.is_in_progress and token != attempt.live_token,
+            "result_url": url_for("sitting.result", attempt_id=attempt.id),
+        }
+    )
 
 
 @bp.route("/attempt/<int:attempt_id>/submit", methods=["GET", "POST"])
@@ -164,18 +246,7 @@ def state(attempt_id):
 def submit(attempt_id):
     attempt = _own_attempt(attempt_id)
     if request.is_json:
-        payload = request.get_json(silent=True) or {}
-        try:
-            finish_attempt(attempt, payload.get("token"), payload.get("saves"), **_client())
-        except SaveRefused as exc:
-            db.session.commit()
-            if exc.reason != "closed":
-                return _json_refusal(exc, 409)
-        except DomainError as exc:
-            db.session.rollback()
-            return _json_refusal(exc, 400)
-        db.session.commit()
-        return jsonify({"status": "submitted", "result_url": url_for("sitting.result", attempt_id=attempt.id)})
+        return _submit_json(attempt)
     form = SubmitForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -191,10 +262,85 @@ def submit(attempt_id):
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
     questions = paper_view(attempt)
     return render_template(
-        "sitting/submit.html", attempt=attempt, form=form, token=attempt.live_token,
+        "sitting/submit.html",
+        attempt=attempt,
+        form=form,
+        token=attempt.live_token,
         unanswered=[q["position"] for q in questions if not q["answered"]],
         flagged=[q["position"] for q in questions if q["flagged"]],
     )
+
+
+def _submit_json(attempt):
+    """The page's hand-in: its last saves, then submit. A page whose attempt closed while it was
+    cut off has its answers kept as late deliveries and is sent to the result all the same."""
+    payload = _json_payload()
+    if payload is None:
+        return _bad_request()
+    time_up = payload.get("time_up", False)
+    if not isinstance(time_up, bool):
+        return _bad_request("交卷请求无效")
+    result_url = url_for("sitting.result", attempt_id=attempt.id)
+    try:
+        result = finish_attempt(
+            attempt,
+            payload.get("token"),
+            payload.get("saves"),
+            time_up=time_up,
+            evidence=_evidence(payload),
+            **_client(),
+        )
+    except SaveRefused as exc:
+        db.session.commit()
+        if exc.reason != "closed":
+            return _json_refusal(exc, 409)
+        return jsonify({"status": "submitted", "late": [], "refused": [], "result_url": result_url})
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_refusal(exc, 400)
+    body = {k: result[k] for k in ("acked", "stale", "late", "refused")}
+    if not result["submitted"]:
+        # the page's countdown ran out before the server's deadline (extra time): it goes on
+        reply = jsonify({"status": "continue", **body, "seconds_left": attempt.seconds_left()})
+    else:
+        reply = jsonify({"status": "submitted", **body, "result_url": result_url})
+    db.session.commit()
+    return reply
+
+
+@bp.get("/attempt/<int:attempt_id>/relogin")
+@requires(PUBLIC)
+def relogin_token(attempt_id):
+    """A CSRF token for the in-page login, whatever became of the page's session."""
+    return jsonify({"status": "ok", "csrf": generate_csrf()})
+
+
+@bp.post("/attempt/<int:attempt_id>/relogin")
+@requires(PUBLIC)
+def relogin(attempt_id):
+    """Log in again from the exam page itself (the session ended or was replaced), as the attempt's
+    owner only, so that the page keeps its unsaved answers and sends them after."""
+    payload = _json_payload()
+    if payload is None or not isinstance(payload.get("username"), str) or not isinstance(payload.get("password"), str):
+        return _bad_request("请输入用户名和密码")
+    attempt = db.session.get(Attempt, attempt_id)
+    try:
+        user = authenticate(payload["username"], payload["password"], request.remote_addr)
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_refusal(exc, 401 if isinstance(exc, LoginRefused) else 429)
+    if attempt is None or attempt.user_id != user.id:
+        db.session.rollback()
+        return jsonify({"status": 403, "reason": "other_user", "error": "请使用本人的账号登录"}), 403
+    if user.must_change_password:
+        db.session.rollback()
+        return jsonify({"status": 403, "reason": "password", "error": "该账号需要先修改密码，请联系监考人员"}), 403
+    session.clear()  # a new session: nothing of the old one survives
+    login_user(user)
+    session.permanent = True
+    db.session.commit()
+    g.pop("csrf_token", None)  # the token of the session just ended
+    return jsonify({"status": "ok", "csrf": generate_csrf()})
 
 
 @bp.get("/attempt/<int:attempt_id>/result")
@@ -206,6 +352,10 @@ def result(attempt_id):
     exam = db.session.get(Exam, attempt.exam_id)
     questions = paper_view(attempt) if exam.review_allowed and attempt.state == AttemptState.SUBMITTED else None
     return render_template(
-        "sitting/result.html", attempt=attempt, exam=exam, questions=questions,
+        "sitting/result.html",
+        attempt=attempt,
+        exam=exam,
+        questions=questions,
         reason=SubmitReason.LABELS.get(attempt.submit_reason, ""),
+        late_pending=pending_count(attempt.id),
     )
