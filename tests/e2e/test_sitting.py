@@ -360,7 +360,8 @@ def test_sit_a_whole_exam_and_see_the_score(page, login, screenshot, e2e_app, ex
         assert item.response == expected_response(item), f"question {position} ({keys[position]})"
         assert item.awarded == item.points
         assert item.flagged is (position == 2)
-    assert attempt.live_token is None
+    # the page that handed in keeps its token: answers it delivers late are recognised as its own
+    assert attempt.live_token is not None
 
     # Back on the lobby, the exam is done and shows the score.
     page.get_by_role("link", name="返回我的考试").click()
@@ -520,29 +521,37 @@ def test_saves_after_deadline_and_grace_are_refused(page, context, login, e2e_ap
     headers = {"X-CSRFToken": root.get_attribute("data-csrf")}
     judge = int(page.locator('.attempt-question[data-qtype="judge"]').first.get_attribute("data-position"))
 
-    def save(seq, response):
+    def save(seq, response, age_ms=0):
         return context.request.post(
             save_url,
-            data={"token": token, "saves": [{"seq": seq, "position": judge, "response": response, "flagged": False}]},
+            data={
+                "token": token,
+                "saves": [{"seq": seq, "position": judge, "response": response, "flagged": False, "age_ms": age_ms}],
+            },
             headers=headers,
         )
 
-    # Past the deadline but within the grace: a save in flight is still taken.
+    # Past the deadline but within the grace: an answer given before the deadline is still taken...
     server_clock.shift(seconds=62)
-    late = save(1000, "T")
-    assert late.status == 200, late.text()
-    assert late.json()["status"] == "saved"
+    in_flight = save(1000, "T", age_ms=5000)
+    assert in_flight.status == 200, in_flight.text()
+    assert in_flight.json()["status"] == "saved"
+    # ... an answer given after it is not: the grace is for delivering, not for answering.
+    after = save(1001, "F")
+    assert after.status == 409, after.text()
+    assert after.json()["reason"] == "after_deadline" and after.json()["refused"][0]["seq"] == 1001
 
-    # Past the grace: refused, and the attempt is closed on the spot.
+    # Past the grace: refused, and the attempt is closed on the spot, at its deadline.
     server_clock.shift(seconds=40)
-    refused = save(1001, "F")
+    refused = save(1002, "F")
     assert refused.status == 409, refused.text()
     assert refused.json()["reason"] == "closed"
 
     attempt, items = load_attempt(e2e_app, attempt_id)
     assert attempt.state == AttemptState.SUBMITTED
     assert attempt.submit_reason == SubmitReason.DEADLINE
-    assert items[judge].response == "T", "the refused save must not have changed the answer"
+    assert attempt.submitted_at == attempt.deadline_at
+    assert items[judge].response == "T", "the refused saves must not have changed the answer"
 
     # The page learns it on its next save, and goes to the result.
     click_an_option(page)
@@ -551,6 +560,7 @@ def test_saves_after_deadline_and_grace_are_refused(page, context, login, e2e_ap
 
 def test_leaving_the_page_warns_then_submits_at_the_limit(page, context, login, e2e_app, examinee, make_exam):
     exam_id, _ = make_exam(examinee, departure_limit=2)
+    page.clock.install()
     log_in(page, login, examinee)
     attempt_id = start(page, exam_id)
     answer(page, 1)
@@ -561,6 +571,8 @@ def test_leaving_the_page_warns_then_submits_at_the_limit(page, context, login, 
     page.bring_to_front()
     other = context.new_page()
     other.bring_to_front()
+    # another window holding the focus counts once it has held it for a few seconds
+    page.clock.run_for(6000)
     page.bring_to_front()
     warning = page.locator("#warning")
     expect(warning).to_be_visible()
@@ -570,6 +582,7 @@ def test_leaving_the_page_warns_then_submits_at_the_limit(page, context, login, 
     assert attempt.departures == 1
 
     other.bring_to_front()
+    page.clock.run_for(6000)
     arrive(page, RESULT_URL)
     page.bring_to_front()
     expect(page.get_by_text("离开页面次数达到上限自动交卷")).to_be_visible()

@@ -3,13 +3,41 @@
 // down from the server's remaining seconds (never the PC clock), reports
 // departures, and submits at the deadline. Written in plain ES5 + fetch so
 // that old exam-room PCs run it.
+//
+// Nothing the page queued is thrown away on its own say: a save leaves the
+// queue only when the server has named it (stored, superseded, kept for
+// review as a late delivery, or refused with a reason the page shows). A
+// session that ended is not a bad answer: the page keeps the queue, asks for
+// the password in place and sends it again.
 (function () {
   "use strict";
 
   var root = document.getElementById("attempt");
-  if (!root || !window.fetch) {
+  var startup = document.getElementById("startup-warning");
+  if (!root) {
     return;
   }
+  function showStartupProblem(text) {
+    if (startup) {
+      startup.textContent = text;
+      startup.classList.remove("d-none");
+    }
+    var status = document.getElementById("save-status");
+    if (status) {
+      status.dataset.state = "error";
+      status.textContent = "答案无法保存";
+    }
+  }
+  if (!window.fetch || !window.JSON || !document.querySelectorAll) {
+    showStartupProblem("此浏览器版本过旧，不能自动保存答案。请不要继续作答，立即告知监考人员换用其他电脑或浏览器。");
+    return;
+  }
+  var scriptError = false;
+  window.addEventListener("error", function () {
+    scriptError = true;
+    showStartupProblem("答题页面程序出错，答案可能没有保存。请不要关闭此页面，立即告知监考人员。");
+  });
+
   var cfg = root.dataset;
   var token = cfg.token;
   var storeKey = "examapp.attempt." + cfg.attempt;
@@ -21,9 +49,14 @@
   var statusEl = document.getElementById("save-status");
   var timerEl = document.getElementById("timer");
   var announceEl = document.getElementById("announce");
+  var refusedEl = document.getElementById("refused");
+  var handInOnly = cfg.handInOnly === "1";
   var stopped = false;      // taken over, or the attempt is closed: no more saving
   var finishing = false;    // submitting
   var sending = false;
+  var loginNeeded = false;  // the session ended: waiting for the password
+  var handInRefused = false;  // the server refused a hand-in as sent: no automatic retry
+  var finishAfterLogin = null;
   var online = navigator.onLine !== false;
   var lastError = "";
   var retryTimer = null;
@@ -41,12 +74,66 @@
   var seq = Math.max(parseInt(cfg.lastSeq, 10) || 0, stored.seq || 0);
   var queue = Array.isArray(stored.queue) ? stored.queue : [];
   var events = Array.isArray(stored.events) ? stored.events : [];
+  // the page's own account of its link: when it was lost and when it came back (PC clock times,
+  // sent as ages so that a wrong PC clock does not matter)
+  var linkLostAt = typeof stored.linkLostAt === "number" ? stored.linkLostAt : null;
+  var linkBackAt = typeof stored.linkBackAt === "number" ? stored.linkBackAt : null;
 
   function persist() {
+    if (stopped) {
+      return;  // another page holds the attempt (and may share this storage)
+    }
     try {
-      window.localStorage.setItem(storeKey, JSON.stringify({ seq: seq, queue: queue, events: events }));
+      window.localStorage.setItem(storeKey, JSON.stringify({
+        seq: seq, queue: queue, events: events, linkLostAt: linkLostAt, linkBackAt: linkBackAt
+      }));
     } catch (e) {
       // storage full or disabled: answers still go straight to the server
+    }
+  }
+
+  // ---- the tab this page lives in: a reload keeps it, another tab or PC has its own ----
+  function newTabId() {
+    var bytes = [];
+    var crypto = window.crypto || window.msCrypto;
+    if (crypto && crypto.getRandomValues) {
+      var buffer = new Uint8Array(16);
+      crypto.getRandomValues(buffer);
+      bytes = Array.prototype.slice.call(buffer);
+    } else {
+      for (var i = 0; i < 16; i += 1) {
+        bytes.push(Math.floor(Math.random() * 256));
+      }
+    }
+    return bytes.map(function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+  var TAB_KEY = "examapp.tab";
+  var LEAVING_KEY = "examapp.tab-leaving";
+  function tabId() {
+    var id = null;
+    try {
+      id = window.sessionStorage.getItem(TAB_KEY);
+      // A duplicated tab starts with a copy of its original's storage while the original is
+      // still open (not leaving): it is another tab and takes an id of its own.
+      if (id && !window.sessionStorage.getItem(LEAVING_KEY)) {
+        id = null;
+      }
+      if (!id) {
+        id = newTabId();
+        window.sessionStorage.setItem(TAB_KEY, id);
+      }
+      window.sessionStorage.removeItem(LEAVING_KEY);
+    } catch (e) {
+      id = id || newTabId();
+    }
+    return id;
+  }
+  var tab = tabId();
+  function markLeaving() {
+    try {
+      window.sessionStorage.setItem(LEAVING_KEY, "1");
+    } catch (e) {
+      // nothing to keep
     }
   }
 
@@ -96,15 +183,22 @@
     section.querySelector(".flag-toggle").checked = !!save.flagged;
   }
 
+  // positions whose last answer the server refused, or that were never saved (taken over)
+  var unsaved = {};
+
   function updateNav(section) {
-    var link = root.querySelector('.nav-q[data-position="' + section.dataset.position + '"]');
+    var position = section.dataset.position;
+    var link = root.querySelector('.nav-q[data-position="' + position + '"]');
     var answered = isAnswered(section);
     var flagged = flagOf(section);
-    link.classList.toggle("btn-success", answered);
-    link.classList.toggle("btn-outline-secondary", !answered);
+    var notSaved = !!unsaved[position];
+    link.classList.toggle("btn-success", answered && !notSaved);
+    link.classList.toggle("btn-outline-secondary", !answered && !notSaved);
+    link.classList.toggle("btn-danger", notSaved);
+    link.classList.toggle("nav-unsaved", notSaved);
     link.classList.toggle("flagged", flagged);
-    link.setAttribute("aria-label", "第 " + section.dataset.position + " 题，" + (answered ? "已作答" : "未作答") +
-      (flagged ? "，已标记" : ""));
+    link.setAttribute("aria-label", "第 " + position + " 题，" +
+      (notSaved ? "答案未保存" : (answered ? "已作答" : "未作答")) + (flagged ? "，已标记" : ""));
   }
 
   // ---- talking to the server ------------------------------------------------------
@@ -122,13 +216,34 @@
     return fetch(url, options).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") === -1) {
-        // a login page or a proxy error: nothing was saved
+        // a proxy's error page or a redirect: nothing was saved
         return { ok: false, status: response.status || 0, body: {} };
       }
       return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, body: data };
+        return { ok: response.ok, status: response.status, body: data || {} };
+      }, function () {
+        return { ok: false, status: response.status || 0, body: {} };
       });
     });
+  }
+
+  function linkLost() {
+    online = false;
+    if (linkLostAt === null) {
+      linkLostAt = Date.now();
+      linkBackAt = null;
+      persist();
+    }
+  }
+
+  function linkWorks() {
+    // a reply came: the link works; the account of its outage has been sent with this request
+    online = true;
+    if (linkLostAt !== null) {
+      linkLostAt = null;
+      linkBackAt = null;
+      persist();
+    }
   }
 
   // What each question last had from this page (or the server), so that a change that
@@ -149,8 +264,23 @@
     });
   }
 
+  function envelope(saves, extra) {
+    var body = { token: token, saves: outgoing(saves) };
+    var now = Date.now();
+    if (linkLostAt !== null) {
+      body.offline_ms = Math.max(0, now - linkLostAt);
+      body.online_ms = linkBackAt !== null ? Math.max(0, now - linkBackAt) : 0;
+    }
+    for (var key in extra || {}) {
+      if (Object.prototype.hasOwnProperty.call(extra, key)) {
+        body[key] = extra[key];
+      }
+    }
+    return body;
+  }
+
   function enqueue(section) {
-    if (stopped || finishing) {
+    if (stopped || finishing || handInOnly) {
       return;
     }
     var position = parseInt(section.dataset.position, 10);
@@ -159,6 +289,7 @@
       return;
     }
     lastGiven[position] = given;
+    delete unsaved[position];
     seq += 1;
     queue = queue.filter(function (s) { return s.position !== position; });
     queue.push({ seq: seq, position: position, response: responseOf(section), flagged: flagOf(section),
@@ -168,8 +299,50 @@
     flush();
   }
 
+  // Forget what the server is done with: stored, superseded, kept for review, or refused (shown).
+  var lateCount = 0;
+  var refusals = {};
+  function settle(body) {
+    var done = {};
+    ["acked", "stale", "late"].forEach(function (key) {
+      (Array.isArray(body[key]) ? body[key] : []).forEach(function (n) { done[n] = true; });
+    });
+    lateCount += Array.isArray(body.late) ? body.late.length : 0;
+    var refused = Array.isArray(body.refused) ? body.refused : [];
+    refused.forEach(function (r) {
+      if (typeof r.seq !== "number") {
+        return;
+      }
+      done[r.seq] = true;
+      if (typeof r.position === "number") {
+        refusals[r.position] = r.error || "答案未保存";
+        unsaved[r.position] = true;
+        delete lastGiven[r.position];  // the same answer given again is sent again
+        if (byPosition[r.position]) {
+          updateNav(byPosition[r.position]);
+        }
+      }
+    });
+    var before = queue.length;
+    queue = queue.filter(function (s) { return !done[s.seq]; });
+    if (queue.length !== before) {
+      persist();
+    }
+    showRefusals();
+  }
+
+  function showRefusals() {
+    var positions = Object.keys(refusals);
+    if (!positions.length) {
+      refusedEl.classList.add("d-none");
+      return;
+    }
+    refusedEl.textContent = "以下答案未能保存：" + positions.map(function (p) { return refusals[p]; }).join("；") + "。";
+    refusedEl.classList.remove("d-none");
+  }
+
   function scheduleRetry() {
-    if (retryTimer || stopped) {
+    if (retryTimer || stopped || loginNeeded) {
       return;
     }
     retryTimer = window.setTimeout(function () {
@@ -179,8 +352,12 @@
     backoff = Math.min(backoff * 2, 30000);
   }
 
+  function sessionEnded(res) {
+    return res.status === 401 || res.status === 403 || (res.status === 400 && res.body.reason === "csrf");
+  }
+
   function flush() {
-    if (sending || stopped) {
+    if (sending || stopped || loginNeeded || finishing) {
       render();
       return;
     }
@@ -192,34 +369,36 @@
     sending = true;
     render();
     var batch = queue.slice(0, 100);
-    request("POST", cfg.saveUrl, { token: token, saves: outgoing(batch) }).then(function (res) {
+    request("POST", cfg.saveUrl, envelope(batch)).then(function (res) {
       sending = false;
+      if (res.status) {
+        linkWorks();
+      }
       if (res.ok && res.body.status === "saved") {
-        var done = {};
-        res.body.acked.concat(res.body.stale).forEach(function (n) { done[n] = true; });
-        queue = queue.filter(function (s) { return !done[s.seq]; });
-        persist();
-        online = true;
+        settle(res.body);
         lastError = "";
         backoff = 1000;
         syncClock(res.body.seconds_left);
         flush();
+      } else if (sessionEnded(res)) {
+        askForLogin(res.body.error);
       } else if (res.status === 409) {
+        settle(res.body);
         refused(res.body);
-      } else if (res.status === 400) {
-        // a save no page should send: drop it rather than retry for ever
-        queue = queue.filter(function (s) { return batch.indexOf(s) === -1; });
-        persist();
-        lastError = res.body.error || "保存失败";
-        render();
+      } else if (res.status === 400 && Array.isArray(res.body.refused)) {
+        settle(res.body);  // the named saves are shown as refused; the rest go on
+        lastError = "";
+        flush();
       } else {
-        lastError = res.status === 0 || res.status === 302 ? "登录已失效或网络异常，答案已暂存在本机" : "服务器繁忙，正在重试";
+        // a refusal of the whole request, a busy or failing server: keep every answer, try again
+        lastError = res.status === 400 ? (res.body.error || "保存失败") + "，正在重试" :
+          (res.status === 0 ? "网络异常，答案已暂存在本机" : "服务器繁忙，正在重试");
         scheduleRetry();
         render();
       }
     }, function () {
       sending = false;
-      online = false;
+      linkLost();
       scheduleRetry();
       render();
     });
@@ -227,22 +406,120 @@
 
   function refused(body) {
     if (body.reason === "closed") {
-      stop("考试时间已到或答卷已提交。");
-      window.location.assign(cfg.resultUrl);
+      closed(body);
+      return;
+    }
+    if (body.reason === "after_deadline") {
+      // time is up on the server: hand in what is left (it is kept if given before the end)
+      announceEl.textContent = "考试时间已到，正在交卷";
+      finish(true);
       return;
     }
     stop(body.error || "本场考试已在其他页面打开，此页面已停止保存。");
   }
 
+  function closed(body) {
+    if (queue.length && !stopped) {
+      // the attempt closed while this page was cut off: hand in the rest (kept for review)
+      finishing = false;
+      finish(true);
+      return;
+    }
+    var text = "考试时间已到或答卷已提交。";
+    if (lateCount) {
+      text = lateCount + " 个答案在考试结束后才送达，已提交监考人员审核。";
+    }
+    stop(text);
+    queue = [];
+    events = [];
+    clearStore();
+    window.location.assign(body.result_url || cfg.resultUrl);
+  }
+
+  function clearStore() {
+    try {
+      window.localStorage.removeItem(storeKey);
+    } catch (e) {
+      // nothing kept
+    }
+  }
+
   function stop(message) {
     stopped = true;
     root.classList.add("attempt-stopped");
+    // Answers this page still held were not saved by the server: never show them as done.
+    queue.forEach(function (s) { unsaved[s.position] = true; });
+    var pending = Object.keys(unsaved);
+    sections.forEach(updateNav);
     var box = document.getElementById("takeover");
-    box.textContent = message;
+    box.textContent = message + (pending.length
+      ? "此页面上第 " + pending.join("、") + " 题的答案没有保存，请在正在作答的页面上检查。"
+      : "");
     box.classList.remove("d-none");
     root.querySelectorAll("#questions input, #submit-final").forEach(function (el) { el.disabled = true; });
     render();
   }
+
+  // ---- logging in again, in place -------------------------------------------------------
+  var loginBox = document.getElementById("relogin");
+  var loginForm = document.getElementById("relogin-form");
+  var loginError = document.getElementById("relogin-error");
+  var loginPassword = document.getElementById("relogin-password");
+
+  function askForLogin(message) {
+    loginNeeded = true;
+    sending = false;
+    if (retryTimer) {
+      window.clearTimeout(retryTimer);
+      retryTimer = null;
+    }
+    loginError.textContent = message || "登录已失效，请输入密码重新登录";
+    loginBox.classList.remove("d-none");
+    loginPassword.focus();
+    render();
+  }
+
+  loginForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var username = document.getElementById("relogin-username").value;
+    var password = loginPassword.value;
+    if (!password) {
+      loginError.textContent = "请输入密码";
+      loginPassword.focus();
+      return;
+    }
+    loginError.textContent = "正在登录…";
+    request("GET", cfg.reloginUrl).then(function (res) {
+      if (!res.ok || !res.body.csrf) {
+        throw new Error("token");
+      }
+      cfg.csrf = res.body.csrf;
+      return request("POST", cfg.reloginUrl, { username: username, password: password });
+    }).then(function (res) {
+      if (res.ok && res.body.csrf) {
+        cfg.csrf = res.body.csrf;
+        loginPassword.value = "";
+        loginError.textContent = "";
+        loginBox.classList.add("d-none");
+        loginNeeded = false;
+        lastError = "";
+        backoff = 1000;
+        linkWorks();
+        if (finishAfterLogin !== null) {
+          var timeUp = finishAfterLogin;
+          finishAfterLogin = null;
+          finish(timeUp);
+        } else {
+          flush();
+        }
+        return;
+      }
+      loginError.textContent = res.body.error || "登录失败，请重试";
+      loginPassword.select();
+    }).catch(function () {
+      loginError.textContent = "网络异常，无法登录，请稍后再试（答案仍暂存在本机）";
+    });
+  });
 
   // ---- page events: departures, copy and paste -----------------------------------
   function report(kind, detail) {
@@ -256,7 +533,7 @@
 
   var sendingEvent = false;
   function flushEvents() {
-    if (sendingEvent || stopped || !events.length || queue.length) {
+    if (sendingEvent || stopped || loginNeeded || !events.length || queue.length) {
       return;
     }
     sendingEvent = true;
@@ -275,10 +552,12 @@
           warnDeparture(res.body.departures, res.body.limit);
         }
         flushEvents();
+      } else if (sessionEnded(res)) {
+        askForLogin(res.body.error);
       } else if (res.status === 409) {
         refused(res.body);
       } else if (res.status === 400) {
-        events.shift();
+        events.shift();  // an event no page should send; answers are never dropped here
         persist();
       } else {
         scheduleRetry();
@@ -299,46 +578,85 @@
     box.classList.remove("d-none");
   }
 
+  // A departure is the page hidden (another tab, minimised), or another window holding the focus
+  // for longer than AWAY_AFTER_MS; focus moving inside the page, or briefly to the browser's own
+  // controls (Tab past the last button), is not. Its duration is reported on return.
+  var AWAY_AFTER_MS = 5000;
   var away = false;
+  var awayStart = null;
+  var awayTimer = null;
   var unloading = false;  // a reload or navigation is not leaving the exam
-  window.addEventListener("beforeunload", function () { unloading = true; });
-  window.addEventListener("pagehide", function () { unloading = true; });
-  window.addEventListener("pageshow", function () { unloading = false; });
-  function leave(how) {
+  window.addEventListener("beforeunload", function () { unloading = true; markLeaving(); });
+  window.addEventListener("pagehide", function () { unloading = true; markLeaving(); });
+  window.addEventListener("pageshow", function () {
+    unloading = false;
+    try {
+      window.sessionStorage.removeItem(LEAVING_KEY);
+    } catch (e) {
+      // nothing kept
+    }
+  });
+  function depart(how) {
     if (away || unloading) {
       return;
     }
     away = true;
+    if (awayStart === null) {
+      awayStart = Date.now();
+    }
     report("departure", { how: how });
   }
+  function blurred() {
+    if (unloading || away || awayTimer) {
+      return;
+    }
+    awayStart = Date.now();
+    awayTimer = window.setTimeout(function () {
+      awayTimer = null;
+      if (document.hasFocus()) {
+        awayStart = null;
+      } else {
+        depart("blur");
+      }
+    }, AWAY_AFTER_MS);
+  }
   function back() {
+    if (awayTimer) {
+      window.clearTimeout(awayTimer);
+      awayTimer = null;
+    }
+    if (away) {
+      report("return", { duration_ms: Math.max(0, Date.now() - awayStart) });
+    }
     away = false;
+    awayStart = null;
   }
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) {
-      leave("hidden");
-    } else {
+      if (awayTimer) {
+        window.clearTimeout(awayTimer);
+        awayTimer = null;
+      }
+      depart("hidden");
+    } else if (document.hasFocus()) {
       back();
     }
   });
-  window.addEventListener("blur", function () { leave("blur"); });
+  window.addEventListener("blur", blurred);
   window.addEventListener("focus", back);
-  var wasFullscreen = !!document.fullscreenElement;
-  document.addEventListener("fullscreenchange", function () {
-    if (wasFullscreen && !document.fullscreenElement) {
-      leave("fullscreen_exit");
-    }
-    wasFullscreen = !!document.fullscreenElement;
-  });
   document.addEventListener("copy", function () { report("copy"); });
   document.addEventListener("paste", function () { report("paste"); });
   window.addEventListener("online", function () {
     online = true;
+    if (linkLostAt !== null && linkBackAt === null) {
+      linkBackAt = Date.now();
+      persist();
+    }
     backoff = 1000;
     flush();
   });
   window.addEventListener("offline", function () {
-    online = false;
+    linkLost();
     render();
   });
 
@@ -381,9 +699,9 @@
         announceEl.textContent = "剩余时间 " + mark / 60 + " 分钟";
       }
     });
-    if (left === 0 && !finishing && !stopped) {
+    if (left === 0 && !finishing && !stopped && !loginNeeded && !handInRefused) {
       announceEl.textContent = "考试时间到，正在交卷";
-      finish();
+      finish(true);
     }
   }
 
@@ -391,46 +709,102 @@
     // A save's reply carries the server's time too (and a taken-over page's save is refused):
     // ask only when nothing was heard from the server for a while, which spares the server a
     // request per page every half minute on exam day.
-    if (stopped || finishing || now() - lastSync < RESYNC_MS - 1000) {
+    if (stopped || finishing || loginNeeded || now() - lastSync < RESYNC_MS - 1000) {
       return;
     }
     request("GET", cfg.stateUrl + "?token=" + encodeURIComponent(token)).then(function (res) {
+      if (sessionEnded(res)) {
+        askForLogin(res.body.error);
+        return;
+      }
       if (!res.ok) {
         return;
       }
       if (res.body.state !== "in_progress") {
-        stop("答卷已提交。");
-        window.location.assign(res.body.result_url);
+        closed(res.body);
       } else if (res.body.taken_over) {
-        stop("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面。");
+        stop("本场考试已在其他页面或电脑上打开，此页面已停止保存。");
       } else {
         syncClock(res.body.seconds_left);
       }
     }, function () {});
   }
 
+  // ---- saying which tab this page is (a reload, or a takeover) -----------------------------
+  var helloTries = 0;
+  function hello() {
+    request("POST", cfg.helloUrl, { token: token, tab: tab }).then(function (res) {
+      if (res.ok) {
+        syncClock(res.body.seconds_left);
+      } else if (res.status === 409) {
+        refused(res.body);
+      } else if (!sessionEnded(res) && res.status !== 400 && helloTries < 5) {
+        helloTries += 1;
+        window.setTimeout(hello, 5000 * helloTries);
+      }
+    }, function () {
+      if (helloTries < 5) {
+        helloTries += 1;
+        window.setTimeout(hello, 5000 * helloTries);
+      }
+    });
+  }
+
   // ---- submitting -------------------------------------------------------------------
-  function finish() {
-    if (finishing) {
+  var confirmError = document.getElementById("confirm-error");
+  function showSubmitProblem(text) {
+    confirmError.textContent = text;
+    confirmError.classList.remove("d-none");
+    document.getElementById("confirm").classList.remove("d-none");
+  }
+
+  function finish(timeUp) {
+    if (finishing || stopped) {
       return;
     }
     finishing = true;
     render();
     var attemptSubmit = function () {
-      request("POST", cfg.submitUrl, { token: token, saves: outgoing(queue.slice(0, 200)) }).then(function (res) {
+      request("POST", cfg.submitUrl, envelope(queue.slice(0, 200), { time_up: !!timeUp })).then(function (res) {
+        if (res.status) {
+          linkWorks();
+        }
         if (res.ok && res.body.status === "submitted") {
+          settle(res.body);
           queue = [];
           events = [];
-          persist();
+          clearStore();
+          stopped = true;
           window.location.assign(res.body.result_url);
+        } else if (res.ok && res.body.status === "continue") {
+          // the server's deadline is later than this page thought (extra time was granted)
+          settle(res.body);
+          finishing = false;
+          syncClock(res.body.seconds_left);
+          announceEl.textContent = "考试时间已延长";
+          flush();
+        } else if (sessionEnded(res)) {
+          finishing = false;
+          finishAfterLogin = !!timeUp;
+          askForLogin(res.body.error);
         } else if (res.status === 409) {
           finishing = false;
+          settle(res.body);
           refused(res.body);
+        } else if (res.status === 400) {
+          // the server will not take this hand-in as sent: say so and keep every answer
+          finishing = false;
+          handInRefused = true;
+          lastError = res.body.error || "交卷失败";
+          showSubmitProblem((res.body.error || "交卷失败") + "。答案仍保存在本机，请告知监考人员。");
+          render();
         } else {
           window.setTimeout(attemptSubmit, 3000);
         }
       }, function () {
         // the server submits on its own at the deadline; keep trying to hand in the last answers
+        linkLost();
+        render();
         window.setTimeout(attemptSubmit, 3000);
       });
     };
@@ -454,16 +828,15 @@
   document.getElementById("submit-cancel").addEventListener("click", function () {
     confirmBox.classList.add("d-none");
   });
-  var confirmError = document.getElementById("confirm-error");
   document.getElementById("submit-final").addEventListener("click", function () {
     if (!online && queue.length) {
-      confirmError.textContent = "网络中断，还有答案未保存，请等网络恢复后再交卷";
-      confirmError.classList.remove("d-none");
+      showSubmitProblem("网络中断，还有答案未保存，请等网络恢复后再交卷");
       flush();
       return;
     }
     confirmError.classList.add("d-none");
-    finish();
+    handInRefused = false;
+    finish(false);
   });
 
   // ---- one question at a time, or the whole paper ----------------------------------
@@ -529,12 +902,18 @@
   function render() {
     var state;
     var text;
-    if (stopped) {
+    if (scriptError) {
       state = "error";
-      text = "已停止保存";
+      text = "页面程序出错，保存状态未知";
+    } else if (stopped) {
+      state = "error";
+      text = "已停止保存" + (Object.keys(unsaved).length ? "：" + Object.keys(unsaved).length + " 个答案未保存" : "");
+    } else if (loginNeeded) {
+      state = "error";
+      text = "登录已失效：" + (queue.length ? queue.length + " 个答案暂存在本机，" : "") + "请重新登录";
     } else if (finishing) {
       state = "saving";
-      text = "正在交卷…";
+      text = online ? "正在交卷…" : "网络中断，正在重试交卷（答案暂存在本机）";
     } else if (!online && queue.length) {
       state = "offline";
       text = "网络中断：" + queue.length + " 个答案等待发送";
@@ -544,6 +923,9 @@
     } else if (queue.length || sending) {
       state = "saving";
       text = "正在保存…";
+    } else if (Object.keys(unsaved).length) {
+      state = "error";
+      text = Object.keys(unsaved).length + " 个答案未能保存";
     } else {
       state = "saved";
       text = online ? "已保存" : "已保存（网络中断）";
@@ -566,8 +948,17 @@
   }
   setMode(savedMode);
   show(0);
+  if (startup && !scriptError) {
+    startup.classList.add("d-none");
+  }
+  if (!online) {
+    linkLost();
+  }
   tick();
   window.setInterval(tick, 1000);
   window.setInterval(resync, RESYNC_MS);
-  flush();
+  hello();
+  if (!handInOnly) {
+    flush();
+  }
 })();
