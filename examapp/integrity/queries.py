@@ -10,7 +10,7 @@ from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
 from ..exams.models import RosterEntry
 from ..extensions import db
-from ..monitor.queries import EVENT_LABELS
+from ..monitor.queries import EVENT_LABELS, event_text
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .models import Finding, FindingKind, Level
@@ -155,7 +155,14 @@ def _event_title(event):
 
     local_dt = current_app.jinja_env.filters["local_dt"]
     where = f" {event.client_address}" if event.client_address else ""
-    return f"{local_dt(event.occurred_at, '%H:%M:%S')} {EVENT_NAMES.get(event.kind, event.kind)}{where}"
+    return f"{local_dt(event.occurred_at, '%H:%M:%S')} {event_name(event)}{where}"
+
+
+def event_name(event):
+    """What an event was, with a departure's length when the page reported the return."""
+    if event.kind == "departure":
+        return event_text(event.kind, event.duration_ms)
+    return EVENT_NAMES.get(event.kind, event.kind)
 
 
 @dataclass

@@ -128,6 +128,7 @@ def _render_finding(exam, finding, form):
         form=form,
         units=queries.unit_names(set(finding.unit_ids)),
         event_names=queries.EVENT_NAMES,
+        event_name=queries.event_name,
         kinds=FindingKind,
         iso_local=_iso_local,
     )
