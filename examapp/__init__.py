@@ -109,13 +109,14 @@ def register_blueprints(app):
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
     from .results.analysis_views import bp as analysis_bp
+    from .results.late_views import bp as late_review_bp
     from .results.views import bp as results_bp
     from .sitting.views import bp as sitting_bp
     from .staff.views import bp as staff_bp
 
     for bp in (
         core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp, results_bp, analysis_bp,
-        accreditation_bp, integrity_bp,
+        late_review_bp, accreditation_bp, integrity_bp,
     ):
         app.register_blueprint(bp)
 

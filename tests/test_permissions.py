@@ -14,6 +14,7 @@ from . import (
     matrix_analysis,
     matrix_exams,
     matrix_integrity,
+    matrix_late,
     matrix_monitor,
     matrix_results,
     matrix_sitting,
@@ -87,6 +88,7 @@ FEATURES = (
     matrix_accreditation_checks,
     matrix_accreditation_decision,
     matrix_integrity,
+    matrix_late,
 )
 for _feature in FEATURES:
     assert not set(EXPECTED) & set(_feature.EXPECTED), f"{_feature.__name__} repeats endpoints"

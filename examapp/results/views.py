@@ -20,7 +20,7 @@ from ..extensions import db
 from ..monitor.forms import first_error
 from ..org.models import Unit, UnitKind
 from ..sitting.models import Attempt, AttemptState
-from . import services
+from . import late, services
 from .export import build_workbook, person_status
 from .forms import ExcuseForm, RegradeForm, SealForm, WithdrawExcuseForm
 from .scores import Verdict, district_summaries, histogram, unit_scores
@@ -113,6 +113,7 @@ def exam(exam_id):
         regrade_candidates=services.regrade_candidates(exam)
         if access.can(current_user, "results.regrade") and exam.status in (ExamStatus.CLOSED, ExamStatus.SEALED)
         else [],
+        late_counts=late.exam_late_counts(exam.id) if access.can(current_user, "results.late_review") else (0, 0),
     )
 
 
