@@ -11,7 +11,7 @@ import functools
 
 from markupsafe import Markup, escape
 
-from .content import QType, split_stem
+from .content import LETTERS, QType, split_stem
 
 JUDGE_CHOICES = (("T", "正确"), ("F", "错误"))
 BLANK_INPUT = (
@@ -36,6 +36,12 @@ def text_html(text):
 @functools.lru_cache(maxsize=4096)
 def _stem_segments_html(stem):
     return tuple(text_html(segment) for segment in split_stem(stem))
+
+
+def shown_letters(letters, order):
+    """The version's own option letters (a 单选/多选 key or response) as an examinee lettered them:
+    ``order`` lists the original option indices in the order shown, lettered A, B, C... by position."""
+    return "".join(LETTERS[shown] for shown, original in enumerate(order) if LETTERS[original] in letters)
 
 
 def question_card_html(qtype, stem, options, number=None, points=None, name="answer", disabled=True, chosen=None):

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..bank.card import shown_letters
+from ..bank.content import QType
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
 from ..exams.models import Exam, ExamStatus, RosterEntry
@@ -71,7 +73,9 @@ def paper_for_page(attempt_id):
 
 
 def paper_view(attempt):
-    """The attempt's questions as the page shows them: shown options relabelled, no answers."""
+    """The attempt's questions as the examinee was shown them: options in their order (valued by
+    the version's own letters, which responses use; lettered by position on the card), and, for
+    the review only, the key that graded each item in those shown letters."""
     from sqlalchemy.orm import selectinload
 
     from .models import AttemptItem
@@ -85,19 +89,37 @@ def paper_view(attempt):
     questions = []
     for item in items:
         version = item.version
+        key_version = item.key_version or version
         letters = "ABCDEF"
         order = item.option_order if item.option_order is not None else list(range(len(version.options)))
         options = [(letters[i], version.options[i]) for i in order]
         chosen = item.response
         if isinstance(chosen, str):
             chosen = list(chosen)
-        questions.append({
-            "position": item.position, "qtype": version.qtype, "stem": version.stem, "options": options,
-            #: the version's own order, whose letters the answer key uses (for the review)
-            "original_options": [(letters[i], text) for i, text in enumerate(version.options)],
-            "points": item.points, "chosen": chosen or [], "flagged": item.flagged, "seq": item.response_seq,
-            "answered": item.response is not None, "item": item, "version": version,
-            #: the version whose key graded the item (a corrected later version after a regrade)
-            "key_version": item.key_version or version,
-        })
+        questions.append(
+            {
+                "position": item.position,
+                "qtype": version.qtype,
+                "stem": version.stem,
+                "options": options,
+                "points": item.points,
+                "chosen": chosen or [],
+                "flagged": item.flagged,
+                "seq": item.response_seq,
+                "answered": item.response is not None,
+                "item": item,
+                "version": version,
+                #: the version whose key graded the item (a corrected later version after a regrade)
+                "key_version": key_version,
+                #: that key in the letters this examinee saw (单选/多选 only; a corrected key is graded
+                #: against the response letter by letter, so the shown version's order maps it too)
+                "key_letters": _key_letters(key_version, order),
+            }
+        )
     return questions
+
+
+def _key_letters(key_version, order):
+    if key_version.qtype not in QType.CHOICE or not key_version.answer:
+        return None
+    return shown_letters(key_version.answer, order)
