@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
+from ..sitting.late import late_counts
 from ..sitting.models import SubmitReason
 from ..sitting.services import grant_extra_time, reopen_attempt, void_attempt
 from . import queries
@@ -159,6 +160,7 @@ def person(exam_id, entry_id):
         now=utcnow(),
         show_scores=_shows_scores(),
         events=queries.attempt_events(attempt.id) if attempt else [],
+        late=late_counts(attempt.id) if attempt else (0, 0),
         corrections=queries.corrections(entry.id, attempt.id if attempt else None),
         submit_reasons=SubmitReason.LABELS,
         extra_form=ExtraTimeForm(formdata=None, prefix="extra"),

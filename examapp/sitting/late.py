@@ -77,6 +77,16 @@ def store_late(attempt, saves, result, *, now, address=None, offline_at=None, on
     return stored
 
 
+def late_counts(attempt_id):
+    """(all, pending) late deliveries of an attempt."""
+    total, pending = db.session.execute(
+        select(func.count(), func.count().filter(LateDelivery.status == LateStatus.PENDING)).where(
+            LateDelivery.attempt_id == attempt_id
+        )
+    ).one()
+    return total, pending
+
+
 def pending_count(attempt_id):
     """Late deliveries of an attempt still waiting for a decision."""
     return db.session.scalar(
