@@ -15,7 +15,8 @@ engine = create_engine(
 )
 metadata = MetaData()
 answers = Table(
-    "bare_answers", metadata,
+    "bare_answers",
+    metadata,
     Column("attempt_id", Integer, primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("seq", Integer, nullable=False),

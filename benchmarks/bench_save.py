@@ -68,24 +68,40 @@ def prepare(database_url, people):
         community = create_unit(None, code="41010501001", name="红专路社区", kind=UnitKind.COMMUNITY, parent=street)
         category = create_category(None, "社会保险")
         for i in range(100):
-            create_question(None, QuestionData(
-                qtype=QType.SINGLE, stem=f"压测单选题 {i}：（  ）", options=["甲", "乙", "丙", "丁"], answer="B",
-                explanation="解析", source="《中华人民共和国社会保险法》", difficulty=Difficulty.EASY,
-                category_id=category.id,
-            ), status=Status.PUBLISHED)
+            create_question(
+                None,
+                QuestionData(
+                    qtype=QType.SINGLE,
+                    stem=f"压测单选题 {i}：（  ）",
+                    options=["甲", "乙", "丙", "丁"],
+                    answer="B",
+                    explanation="解析",
+                    source="《中华人民共和国社会保险法》",
+                    difficulty=Difficulty.EASY,
+                    category_id=category.id,
+                ),
+                status=Status.PUBLISHED,
+            )
         users = []
         for i in range(people):
-            user, _ = create_user(None, username=f"bench{i:05d}", name=f"压测{i}", role="examinee",
-                                  unit=community, password=PASSWORD)
+            user, _ = create_user(
+                None, username=f"bench{i:05d}", name=f"压测{i}", role="examinee", unit=community, password=PASSWORD
+            )
             user.must_change_password = False
             users.append(user)
         now = utcnow()
         from datetime import timedelta
 
-        exam = create_exam(None, ExamSettings(
-            title="压测考试", instructions="", opens_at=now - timedelta(minutes=5),
-            closes_at=now + timedelta(hours=3), duration_minutes=120,
-        ))
+        exam = create_exam(
+            None,
+            ExamSettings(
+                title="压测考试",
+                instructions="",
+                opens_at=now - timedelta(minutes=5),
+                closes_at=now + timedelta(hours=3),
+                duration_minutes=120,
+            ),
+        )
         set_blueprint(None, exam, [{"category_id": category.id, "qtype": QType.SINGLE, "count": 80, "points": "1.25"}])
         add_to_roster(None, exam, units=[community])
         publish_exam(None, exam)
@@ -97,12 +113,23 @@ def prepare(database_url, people):
 
 def serve(app_spec, port, env, workers, threads):
     command = [
-        sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--access-logfile", "/dev/null", app_spec,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "/dev/null",
+        app_spec,
     ]
     log = open(LOG_DIR / f"{app_spec.split(':')[0]}.log", "w")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     process.log = log
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -159,7 +186,9 @@ class Client:
         _, page = self.request("GET", "/login")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
         status, _ = self.request(
-            "POST", "/login", body=urlencode({"username": username, "password": PASSWORD, "csrf_token": token}),
+            "POST",
+            "/login",
+            body=urlencode({"username": username, "password": PASSWORD, "csrf_token": token}),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert status == 302, status
@@ -204,8 +233,10 @@ def report(name, count, errors, latencies, elapsed):
     latencies = sorted(latencies)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 2 else [0] * 99
     rate = count / elapsed
-    print(f"{name:<28} {rate:8.1f} req/s   p50 {q[49] * 1000:6.1f} ms   p95 {q[94] * 1000:6.1f} ms   "
-          f"p99 {q[98] * 1000:6.1f} ms   errors {errors}")
+    print(
+        f"{name:<28} {rate:8.1f} req/s   p50 {q[49] * 1000:6.1f} ms   p95 {q[94] * 1000:6.1f} ms   "
+        f"p99 {q[98] * 1000:6.1f} ms   errors {errors}"
+    )
     return rate
 
 
@@ -233,10 +264,18 @@ def main():
 
     print(f"preparing {clients_n} examinees with started attempts of 80 questions ...")
     attempt_ids = prepare(args.database_url, clients_n)
-    env = dict(os.environ, DATABASE_URL=args.database_url, SECRET_KEY="bench", BARE_DATABASE_URL=args.database_url,
-               DB_POOL_SIZE=str(args.threads), DB_MAX_OVERFLOW="2")
-    print(f"gunicorn: {args.workers} workers x {args.threads} threads each; {clients_n} clients; "
-          f"{args.rounds} rounds of {seconds:.0f} s for each endpoint")
+    env = dict(
+        os.environ,
+        DATABASE_URL=args.database_url,
+        SECRET_KEY="bench",
+        BARE_DATABASE_URL=args.database_url,
+        DB_POOL_SIZE=str(args.threads),
+        DB_MAX_OVERFLOW="2",
+    )
+    print(
+        f"gunicorn: {args.workers} workers x {args.threads} threads each; {clients_n} clients; "
+        f"{args.rounds} rounds of {seconds:.0f} s for each endpoint"
+    )
 
     # The floor (a bare Flask + SQLAlchemy endpoint doing one upsert) and examapp are both
     # served for the whole run and measured in alternating rounds, so a noisy neighbour on
@@ -253,17 +292,31 @@ def main():
         seqs = [1000] * clients_n
 
         def bare_save(client, index, seq):
-            body = json.dumps({"attempt": attempt_ids[index], "position": random.randint(1, 80), "seq": seq,
-                               "response": random.choice("ABCD")})
+            body = json.dumps(
+                {
+                    "attempt": attempt_ids[index],
+                    "position": random.randint(1, 80),
+                    "seq": seq,
+                    "response": random.choice("ABCD"),
+                }
+            )
             status, _ = client.request("POST", "/save", body=body, headers={"Content-Type": "application/json"})
             return status == 200
 
         def examapp_save(client, index, _seq):
             seqs[index] += 1
-            body = json.dumps({"token": client.token, "saves": [
-                {"seq": seqs[index], "position": random.randint(1, 80), "response": random.choice("ABCD")}]})
+            body = json.dumps(
+                {
+                    "token": client.token,
+                    "saves": [
+                        {"seq": seqs[index], "position": random.randint(1, 80), "response": random.choice("ABCD")}
+                    ],
+                }
+            )
             status, data = client.request(
-                "POST", f"/attempt/{attempt_ids[index]}/save", body=body,
+                "POST",
+                f"/attempt/{attempt_ids[index]}/save",
+                body=body,
                 headers={"Content-Type": "application/json", "X-CSRFToken": client.csrf, "Accept": "application/json"},
             )
             return status == 200 and b'"saved"' in data
@@ -272,7 +325,10 @@ def main():
         drive(examapp_save, app_clients, 2)
         totals = {"bare": [0, 0, [], 0.0], "examapp": [0, 0, [], 0.0]}
         for round_no in range(1, args.rounds + 1):
-            for name, make_request, clients in (("bare", bare_save, bare_clients), ("examapp", examapp_save, app_clients)):
+            for name, make_request, clients in (
+                ("bare", bare_save, bare_clients),
+                ("examapp", examapp_save, app_clients),
+            ):
                 count, errors, latencies, elapsed = drive(make_request, clients, seconds)
                 label = "bare Flask+SQLAlchemy upsert" if name == "bare" else "examapp /attempt/<id>/save"
                 report(f"round {round_no}: {label}", count, errors, latencies, elapsed)

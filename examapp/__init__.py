@@ -115,8 +115,20 @@ def register_blueprints(app):
     from .staff.views import bp as staff_bp
 
     for bp in (
-        core_bp, auth_bp, org_bp, staff_bp, audit_bp, bank_bp, exams_bp, monitor_bp, sitting_bp, results_bp, analysis_bp,
-        late_review_bp, accreditation_bp, integrity_bp,
+        core_bp,
+        auth_bp,
+        org_bp,
+        staff_bp,
+        audit_bp,
+        bank_bp,
+        exams_bp,
+        monitor_bp,
+        sitting_bp,
+        results_bp,
+        analysis_bp,
+        late_review_bp,
+        accreditation_bp,
+        integrity_bp,
     ):
         app.register_blueprint(bp)
 

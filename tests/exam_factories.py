@@ -22,14 +22,25 @@ def small_bank(per_type=6, category_name="社会保险"):
     """``per_type`` published questions of each type but 填空 in one category; returns the category."""
     category = bank.category(category_name)
     for i in range(per_type):
-        bank.question(category, status=Status.PUBLISHED, stem=f"{category_name}单选题{i}：应当在（  ）内办理？", answer="B")
         bank.question(
-            category, status=Status.PUBLISHED, qtype=QType.MULTIPLE, stem=f"{category_name}多选题{i}：包括（  ）。",
-            options=["甲", "乙", "丙", "丁"], answer="ACD",
+            category, status=Status.PUBLISHED, stem=f"{category_name}单选题{i}：应当在（  ）内办理？", answer="B"
         )
         bank.question(
-            category, status=Status.PUBLISHED, qtype=QType.JUDGE, stem=f"{category_name}判断题{i}：这句话是对的。", options=[],
-            answer="T", difficulty=Difficulty.MEDIUM,
+            category,
+            status=Status.PUBLISHED,
+            qtype=QType.MULTIPLE,
+            stem=f"{category_name}多选题{i}：包括（  ）。",
+            options=["甲", "乙", "丙", "丁"],
+            answer="ACD",
+        )
+        bank.question(
+            category,
+            status=Status.PUBLISHED,
+            qtype=QType.JUDGE,
+            stem=f"{category_name}判断题{i}：这句话是对的。",
+            options=[],
+            answer="T",
+            difficulty=Difficulty.MEDIUM,
         )
     return category
 

@@ -33,8 +33,11 @@ def url_params(endpoint, world, user):
         return {}
     if endpoint == "accreditation.record":
         record = AccreditationRecord(
-            cycle_id=cycle_for_year(2026).id, unit_id=world.communities["a"].id, district_id=world.districts["a"].id,
-            status=RecordStatus.EXAM_PASSED, status_reason="考试平均分 96 ≥ 95",
+            cycle_id=cycle_for_year(2026).id,
+            unit_id=world.communities["a"].id,
+            district_id=world.districts["a"].id,
+            status=RecordStatus.EXAM_PASSED,
+            status_reason="考试平均分 96 ≥ 95",
         )
         db.session.add(record)
         db.session.flush()

@@ -14,8 +14,16 @@ from examapp.extensions import db
 
 def _write(n, start=0):
     for i in range(start, start + n):
-        record_change(None, "unit.update", "unit", i, label=f"单位{i}", before={"name": f"旧{i}"},
-                      after={"name": f"新{i}"}, reason="核对")
+        record_change(
+            None,
+            "unit.update",
+            "unit",
+            i,
+            label=f"单位{i}",
+            before={"name": f"旧{i}"},
+            after={"name": f"新{i}"},
+            reason="核对",
+        )
     db.session.flush()
 
 
@@ -63,10 +71,12 @@ def test_a_removed_last_entry_is_found_at_the_head(ctx):
 
 def test_a_row_written_around_the_app_is_found(ctx):
     _write(2)
-    db.session.execute(text(
-        "INSERT INTO audit_entries (created_at, actor_username, action, object_type, object_label) "
-        "VALUES (CURRENT_TIMESTAMP, 'x', 'unit.update', 'unit', '伪造')"
-    ))
+    db.session.execute(
+        text(
+            "INSERT INTO audit_entries (created_at, actor_username, action, object_type, object_label) "
+            "VALUES (CURRENT_TIMESTAMP, 'x', 'unit.update', 'unit', '伪造')"
+        )
+    )
     db.session.expire_all()
     _count, (entry_id, reason) = verify_chain("audit", AuditEntry)
     assert entry_id is not None and "不在哈希链中" in reason

@@ -103,7 +103,9 @@ def _check_the_integrity_demo(output):
     from examapp.integrity.models import Finding
     from examapp.sitting.models import Attempt
 
-    copier, source, stand_in, stood_for = re.search(r"预置(\S+?)抄袭(\S+?)的错误答案、(\S+?)替(\S+?)答题", output).groups()
+    copier, source, stand_in, stood_for = re.search(
+        r"预置(\S+?)抄袭(\S+?)的错误答案、(\S+?)替(\S+?)答题", output
+    ).groups()
     exam = db.session.scalar(select(Exam).where(Exam.title.contains("诚信分析")))
     findings = db.session.scalars(select(Finding).where(Finding.exam_id == exam.id)).all()
 

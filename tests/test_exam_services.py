@@ -121,9 +121,9 @@ def test_retired_and_draft_questions_are_never_drawn(ctx, category):
         drawn = {q.version_id for q in draw_paper(exam, seed)}
         assert singles[0].current_version_id not in drawn
         statuses = db.session.scalars(
-            select(Question.status).join(QuestionVersion, QuestionVersion.question_id == Question.id).where(
-                QuestionVersion.id.in_(drawn)
-            )
+            select(Question.status)
+            .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+            .where(QuestionVersion.id.in_(drawn))
         ).all()
         assert set(statuses) == {Status.PUBLISHED}
     rows[0].update(count=10, points="10")  # 6 singles, one retired: 5 to draw from
@@ -141,7 +141,9 @@ def test_draw_has_no_duplicates_totals_100_and_follows_the_rows(ctx, category):
         assert sum(q.points for q in paper) == Decimal("100")
         assert Counter(q.qtype for q in paper) == {QType.SINGLE: 4, QType.MULTIPLE: 2, QType.JUDGE: 3}
         # sections in order: 单选, 多选, 判断
-        assert [q.qtype for q in paper] == sorted((q.qtype for q in paper), key=[QType.SINGLE, QType.MULTIPLE, QType.JUDGE].index)
+        assert [q.qtype for q in paper] == sorted(
+            (q.qtype for q in paper), key=[QType.SINGLE, QType.MULTIPLE, QType.JUDGE].index
+        )
         for q in paper:
             if q.qtype in QType.CHOICE:
                 assert sorted(q.option_order) == [0, 1, 2, 3]
@@ -189,7 +191,14 @@ def test_roster_freezes_the_unit_across_a_transfer(ctx, world, category):
     # only examinees of district a, and not the district admin
     users = set(db.session.scalars(select(RosterEntry.user_id).where(RosterEntry.exam_id == exam.id)))
     assert users == {kaosheng.id}
-    update_user(None, kaosheng, name=kaosheng.name, role="examinee", unit=db.session.get(Unit, world.communities["b"].id), phone=None)
+    update_user(
+        None,
+        kaosheng,
+        name=kaosheng.name,
+        role="examinee",
+        unit=db.session.get(Unit, world.communities["b"].id),
+        phone=None,
+    )
     db.session.refresh(entry)
     assert entry.unit_id == world.communities["a"].id
 
@@ -233,7 +242,9 @@ def test_a_published_paper_and_settings_stay_as_they_are(ctx, world, category):
     with pytest.raises(DomainError, match="试卷不能再修改"):
         set_blueprint(None, exam, factories.blueprint_rows(category))
     with pytest.raises(DomainError, match="只能修改名称和考试须知"):
-        update_exam(None, exam, factories.settings(duration_minutes=90, opens_at=exam.opens_at, closes_at=exam.closes_at))
+        update_exam(
+            None, exam, factories.settings(duration_minutes=90, opens_at=exam.opens_at, closes_at=exam.closes_at)
+        )
     same = factories.settings(opens_at=exam.opens_at, closes_at=exam.closes_at, title="改过的名称")
     update_exam(None, exam, same, reason="错别字")
     assert exam.title == "改过的名称"

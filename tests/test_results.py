@@ -34,8 +34,9 @@ EXCUSED = "excused"
 
 def _unit(world, name, district="a"):
     street = db.session.merge(world.streets[district])
-    return create_unit(None, code=f"{street.code}{abs(hash(name)) % 900 + 100}", name=name,
-                       kind=UnitKind.COMMUNITY, parent=street)
+    return create_unit(
+        None, code=f"{street.code}{abs(hash(name)) % 900 + 100}", name=name, kind=UnitKind.COMMUNITY, parent=street
+    )
 
 
 def _person(unit, n):
@@ -67,8 +68,9 @@ def build(world, outcomes, district="a"):
             if result is None:
                 continue
             if result == EXCUSED:
-                entry = db.session.scalar(select(RosterEntry).where(RosterEntry.exam_id == exam.id,
-                                                                    RosterEntry.user_id == user.id))
+                entry = db.session.scalar(
+                    select(RosterEntry).where(RosterEntry.exam_id == exam.id, RosterEntry.user_id == user.id)
+                )
                 excuse_absence(None, entry, "因公出差，有单位证明")
             else:
                 sit(exam, user, result)
@@ -112,10 +114,13 @@ def test_floor_never_rounds_up():
 
 
 def test_absentees_count_zero_and_excused_leave_the_denominator(ctx, world):
-    exam, _, _ = build(world, {
-        "缺考社区": ["100", "100", "100", None],  # 300 / 4 = 75
-        "批准社区": ["96", "98", EXCUSED],  # 194 / 2 = 97
-    })
+    exam, _, _ = build(
+        world,
+        {
+            "缺考社区": ["100", "100", "100", None],  # 300 / 4 = 75
+            "批准社区": ["96", "98", EXCUSED],  # 194 / 2 = 97
+        },
+    )
     scores = by_name(live_unit_scores(exam))
     absent, excused = scores["缺考社区"], scores["批准社区"]
     assert (absent.roster_size, absent.sat, absent.excused, absent.absent) == (4, 3, 0, 1)
@@ -180,7 +185,9 @@ def test_sealing_needs_a_closed_exam(ctx, world):
 
 
 def test_sealing_stores_scores_and_writes_the_records(ctx, world):
-    exam, units, _ = build(world, {"合格社区": ["96", "95"], "落选社区": ["100", "88.74", "94.37"], "空社区": [EXCUSED]})
+    exam, units, _ = build(
+        world, {"合格社区": ["96", "95"], "落选社区": ["100", "88.74", "94.37"], "空社区": [EXCUSED]}
+    )
     seal_exam(_office(), _closed(exam))
     assert exam.status == ExamStatus.SEALED and exam.sealed_at is not None
     stored = {r.unit_id: r for r in db.session.scalars(select(UnitResult).where(UnitResult.exam_id == exam.id))}
@@ -275,9 +282,16 @@ def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
     seal_exam(_office(), _closed(exam))
     # the bank's key was wrong: the question is corrected to "C"
     question = version.question
-    data = QuestionData(qtype=version.qtype, stem=version.stem, options=list(version.options), answer="C",
-                        explanation=version.explanation, source=version.source, difficulty=version.difficulty,
-                        category_id=version.category_id)
+    data = QuestionData(
+        qtype=version.qtype,
+        stem=version.stem,
+        options=list(version.options),
+        answer="C",
+        explanation=version.explanation,
+        source=version.source,
+        difficulty=version.difficulty,
+        category_id=version.category_id,
+    )
     update_question(None, question, data)
     db.session.flush()
     candidates = regrade_candidates(exam)
@@ -300,7 +314,7 @@ def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
 def sealed_city(app, world):
     """Units in two districts, one with a malicious name; sealed. Returns the exam id."""
     with app.app_context():
-        exam, _, _ = build(world, {"=HYPERLINK(\"http://x\")社区": ["100", "90"], "安全社区": ["96"]})
+        exam, _, _ = build(world, {'=HYPERLINK("http://x")社区': ["100", "90"], "安全社区": ["96"]})
         b_exam_units = {"二七社区": _unit(world, "二七社区", "b")}
         person = _person(b_exam_units["二七社区"], 0)
         from examapp.exams.services import add_to_roster
@@ -325,7 +339,7 @@ def test_the_workbook_matches_the_database_and_neutralises_names(app, sealed_cit
     response = client.get(f"/exams/{sealed_city}/results.xlsx")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     units = _read(response.data, "单位成绩")
-    assert "'=HYPERLINK(\"http://x\")社区" in set(units["单位名称"])
+    assert '\'=HYPERLINK("http://x")社区' in set(units["单位名称"])
     assert not any(str(v).startswith("=") for v in units["单位名称"])
     with app.app_context():
         exam = db.session.get(Exam, sealed_city)
@@ -381,8 +395,11 @@ def test_the_office_seals_from_the_page_and_the_record_says_why(app, world):
     assert refused.status_code == 302
     with app.app_context():
         assert db.session.get(Exam, exam_id).status == ExamStatus.CLOSED  # not confirmed: nothing sealed
-    sealed = client.post(f"/exams/{exam_id}/results/seal", data={"csrf_token": csrf_token(client, "/"), "confirm": "y"},
-                         follow_redirects=True)
+    sealed = client.post(
+        f"/exams/{exam_id}/results/seal",
+        data={"csrf_token": csrf_token(client, "/"), "confirm": "y"},
+        follow_redirects=True,
+    )
     assert "成绩已封存" in sealed.get_data(as_text=True)
     records = client.get("/accreditation/?year=2026").get_data(as_text=True)
     assert "戊社区" in records and "考试平均分 94.37 &lt; 95" in records

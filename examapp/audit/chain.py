@@ -52,8 +52,13 @@ def _plain(value):
 
 def digest(prev_hash, content):
     """The hash of an entry: SHA-256 over the previous hash and the canonical JSON of its content."""
-    text = json.dumps({k: _plain(v) for k, v in content.items()}, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=str)
+    text = json.dumps(
+        {k: _plain(v) for k, v in content.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256((prev_hash + "\n" + text).encode("utf-8")).hexdigest()
 
 
@@ -93,8 +98,8 @@ def verify_chain(name, model, batch=2000):
     a problem is (entry id or None, the reason in words)."""
     head = db.session.get(ChainHead, name)
     expected_prev, expected_seq, count = GENESIS, 1, 0
-    query = select(model).where(model.chain_seq.isnot(None)).order_by(model.chain_seq).execution_options(
-        yield_per=batch
+    query = (
+        select(model).where(model.chain_seq.isnot(None)).order_by(model.chain_seq).execution_options(yield_per=batch)
     )
     result = db.session.scalars(query)  # a server-side cursor on PostgreSQL: closed on every way out
     try:

@@ -35,10 +35,18 @@ class AuditEntry(ChainedMixin, db.Model):
     def chain_content(self):
         """What the entry's hash covers: everything it says."""
         return {
-            "created_at": self.created_at, "actor_id": self.actor_id, "actor_username": self.actor_username,
-            "action": self.action, "object_type": self.object_type, "object_id": self.object_id,
-            "object_label": self.object_label, "before": self.before, "after": self.after, "reason": self.reason,
-            "district_id": self.district_id, "client_address": self.client_address,
+            "created_at": self.created_at,
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_label": self.object_label,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+            "district_id": self.district_id,
+            "client_address": self.client_address,
         }
 
     @property

@@ -63,7 +63,9 @@ def paper_problems(exam):
         for row in exam.blueprint_rows:
             available = db.session.scalar(_row_pool(row, func.count(Question.id)))
             if available < row.count:
-                problems.append(f"{row_label(row)}需要 {row.count} 道题，题库中只有 {available} 道已发布的题，差 {row.count - available} 道")
+                problems.append(
+                    f"{row_label(row)}需要 {row.count} 道题，题库中只有 {available} 道已发布的题，差 {row.count - available} 道"
+                )
         if not problems:
             try:
                 draw_paper(exam, seed=0)
@@ -133,19 +135,29 @@ def _blueprint_pools(rows):
         .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
         .where(Question.category_id.in_(reachable), Question.qtype.in_({row.qtype for row in rows}))
         .with_only_columns(
-            Question.id, Question.category_id, Question.qtype, Question.difficulty, QuestionVersion.id,
-            QuestionVersion.qtype, QuestionVersion.options,
+            Question.id,
+            Question.category_id,
+            Question.qtype,
+            Question.difficulty,
+            QuestionVersion.id,
+            QuestionVersion.qtype,
+            QuestionVersion.options,
         )
         .order_by(Question.id)
     ).all()
     pools = []
     for row in rows:
         categories = subtrees[row.category_id]
-        pools.append((row, [
-            (qid, vid, version_qtype, options)
-            for qid, category_id, qtype, difficulty, vid, version_qtype, options in candidates
-            if category_id in categories and qtype == row.qtype and row.difficulty in (None, difficulty)
-        ]))
+        pools.append(
+            (
+                row,
+                [
+                    (qid, vid, version_qtype, options)
+                    for qid, category_id, qtype, difficulty, vid, version_qtype, options in candidates
+                    if category_id in categories and qtype == row.qtype and row.difficulty in (None, difficulty)
+                ],
+            )
+        )
     return pools
 
 

@@ -168,7 +168,9 @@ def update_exam(actor, exam, settings, reason=None):
     db.session.flush()
     after = exam_snapshot(exam)
     if after != before:
-        record_change(actor, "exam.update", "exam", exam.id, label=exam.title, before=before, after=after, reason=reason)
+        record_change(
+            actor, "exam.update", "exam", exam.id, label=exam.title, before=before, after=after, reason=reason
+        )
     return exam
 
 
@@ -233,7 +235,9 @@ def set_blueprint(actor, exam, rows):
     db.session.flush()
     for position, (category, qtype, difficulty, count, points) in enumerate(cleaned, start=1):
         exam.blueprint_rows.append(
-            BlueprintRow(position=position, category=category, qtype=qtype, difficulty=difficulty, count=count, points=points)
+            BlueprintRow(
+                position=position, category=category, qtype=qtype, difficulty=difficulty, count=count, points=points
+            )
         )
     exam.paper_mode = PaperMode.BLUEPRINT
     db.session.flush()
@@ -351,7 +355,10 @@ def add_to_roster(actor, exam, *, units=(), users=()):
             continue
         db.session.add(
             RosterEntry(
-                exam_id=exam.id, user_id=user.id, unit_id=user.unit_id, district_id=districts.get(user.unit_id),
+                exam_id=exam.id,
+                user_id=user.id,
+                unit_id=user.unit_id,
+                district_id=districts.get(user.unit_id),
                 added_by_id=actor.id if actor else None,
             )
         )
@@ -359,7 +366,11 @@ def add_to_roster(actor, exam, *, units=(), users=()):
     db.session.flush()
     scope = access.unit_scope(actor) if actor is not None else None
     record_change(
-        actor, "exam.roster_add", "exam", exam.id, label=exam.title,
+        actor,
+        "exam.roster_add",
+        "exam",
+        exam.id,
+        label=exam.title,
         after={"added": added, "units": [u.code for u in units], "users": [u.username for u in users]},
         district_id=scope.id if scope is not None else None,
     )
@@ -397,7 +408,13 @@ def remove_from_roster(actor, exam, entries, reason):
     db.session.execute(delete(RosterEntry).where(RosterEntry.id.in_(ids)))
     db.session.flush()
     record_change(
-        actor, "exam.roster_remove", "exam", exam.id, label=exam.title, before={"users": names}, reason=reason,
+        actor,
+        "exam.roster_remove",
+        "exam",
+        exam.id,
+        label=exam.title,
+        before={"users": names},
+        reason=reason,
     )
     return len(ids)
 
@@ -421,12 +438,21 @@ def publish_problems(exam):
 
 def _settings_of(exam):
     return ExamSettings(
-        title=exam.title, instructions=exam.instructions, opens_at=exam.opens_at, closes_at=exam.closes_at,
-        duration_minutes=exam.duration_minutes, grace_seconds=exam.grace_seconds,
-        shuffle_questions=exam.shuffle_questions, shuffle_options=exam.shuffle_options,
-        multiple_mode=exam.multiple_mode, release_mode=exam.release_mode, access_code=exam.access_code,
-        ip_allowlist=exam.ip_allowlist, departure_limit=exam.departure_limit,
-        cycle_year=exam.cycle.year if exam.cycle else None, paper_mode=exam.paper_mode,
+        title=exam.title,
+        instructions=exam.instructions,
+        opens_at=exam.opens_at,
+        closes_at=exam.closes_at,
+        duration_minutes=exam.duration_minutes,
+        grace_seconds=exam.grace_seconds,
+        shuffle_questions=exam.shuffle_questions,
+        shuffle_options=exam.shuffle_options,
+        multiple_mode=exam.multiple_mode,
+        release_mode=exam.release_mode,
+        access_code=exam.access_code,
+        ip_allowlist=exam.ip_allowlist,
+        departure_limit=exam.departure_limit,
+        cycle_year=exam.cycle.year if exam.cycle else None,
+        paper_mode=exam.paper_mode,
     )
 
 
@@ -454,9 +480,9 @@ def close_exam(actor, exam):
     early = now < exam.closes_at
     close_overdue(exam_id=exam.id)
     still_open = db.session.scalar(
-        select(func.count()).select_from(Attempt).where(
-            Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS
-        )
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS)
     )
     if still_open and early:
         raise DomainError(f"还有 {still_open} 人正在作答，考试开放时段结束前不能结束考试")
@@ -468,7 +494,12 @@ def close_exam(actor, exam):
     exam.mark_closed()
     db.session.flush()
     record_change(
-        actor, "exam.close", "exam", exam.id, label=exam.title, before=before,
+        actor,
+        "exam.close",
+        "exam",
+        exam.id,
+        label=exam.title,
+        before=before,
         after={"status": exam.status, "closes_at": exam.closes_at.isoformat()},
         reason="开放时段结束前提前结束（无人正在作答）" if early else None,
     )

@@ -19,9 +19,31 @@ from ..spreadsheets import neutralise
 from .scores import Verdict, district_summaries, unit_scores
 
 UNIT_COLUMNS = [
-    "区县", "单位编码", "单位名称", "单位类型", "应考人数", "实考人数", "批准缺考", "缺考", "平均分", "最高分", "最低分", "结果",
+    "区县",
+    "单位编码",
+    "单位名称",
+    "单位类型",
+    "应考人数",
+    "实考人数",
+    "批准缺考",
+    "缺考",
+    "平均分",
+    "最高分",
+    "最低分",
+    "结果",
 ]
-PEOPLE_COLUMNS = ["区县", "单位编码", "单位名称", "姓名", "用户名", "状态", "成绩", "交卷时间", "离开页面次数", "缺考原因"]
+PEOPLE_COLUMNS = [
+    "区县",
+    "单位编码",
+    "单位名称",
+    "姓名",
+    "用户名",
+    "状态",
+    "成绩",
+    "交卷时间",
+    "离开页面次数",
+    "缺考原因",
+]
 DISTRICT_COLUMNS = ["区县", "单位数", "合格", "取消验收资格", "无有效成绩", "单位平均分的平均"]
 
 #: rows above each sheet's table: two lines of header and a blank row (``pd.read_excel(skiprows=3)``)
@@ -38,10 +60,18 @@ def _number(value):
 def unit_rows(scores):
     return [
         {
-            "区县": s.district_name, "单位编码": s.unit_code, "单位名称": s.unit_name,
-            "单位类型": KIND_LABELS.get(s.unit_kind, s.unit_kind), "应考人数": s.roster_size, "实考人数": s.sat,
-            "批准缺考": s.excused, "缺考": s.absent, "平均分": _number(s.average_shown),
-            "最高分": _number(s.highest), "最低分": _number(s.lowest), "结果": Verdict.LABELS[s.verdict],
+            "区县": s.district_name,
+            "单位编码": s.unit_code,
+            "单位名称": s.unit_name,
+            "单位类型": KIND_LABELS.get(s.unit_kind, s.unit_kind),
+            "应考人数": s.roster_size,
+            "实考人数": s.sat,
+            "批准缺考": s.excused,
+            "缺考": s.absent,
+            "平均分": _number(s.average_shown),
+            "最高分": _number(s.highest),
+            "最低分": _number(s.lowest),
+            "结果": Verdict.LABELS[s.verdict],
         }
         for s in scores
     ]
@@ -52,8 +82,16 @@ def people_rows(exam, district_id=None, zone=None):
     district = Unit.__table__.alias("district")
     query = (
         select(
-            district.c.name, Unit.code, Unit.name, User.name, User.username, RosterEntry.excuse_reason,
-            Attempt.state, Attempt.score, Attempt.submitted_at, Attempt.departures,
+            district.c.name,
+            Unit.code,
+            Unit.name,
+            User.name,
+            User.username,
+            RosterEntry.excuse_reason,
+            Attempt.state,
+            Attempt.score,
+            Attempt.submitted_at,
+            Attempt.departures,
         )
         .select_from(RosterEntry)
         .join(User, User.id == RosterEntry.user_id)
@@ -66,15 +104,32 @@ def people_rows(exam, district_id=None, zone=None):
     if district_id is not None:
         query = query.where(RosterEntry.district_id == district_id)
     rows = []
-    for district_name, code, unit_name, name, username, excuse, state, score, submitted_at, departures in (
-        db.session.execute(query)
-    ):
-        rows.append({
-            "区县": district_name or "", "单位编码": code, "单位名称": unit_name, "姓名": name, "用户名": username,
-            "状态": person_status(state, excuse), "成绩": _number(score) if state == AttemptState.SUBMITTED else None,
-            "交卷时间": submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if submitted_at and zone else "",
-            "离开页面次数": departures or 0, "缺考原因": excuse or "",
-        })
+    for (
+        district_name,
+        code,
+        unit_name,
+        name,
+        username,
+        excuse,
+        state,
+        score,
+        submitted_at,
+        departures,
+    ) in db.session.execute(query):
+        rows.append(
+            {
+                "区县": district_name or "",
+                "单位编码": code,
+                "单位名称": unit_name,
+                "姓名": name,
+                "用户名": username,
+                "状态": person_status(state, excuse),
+                "成绩": _number(score) if state == AttemptState.SUBMITTED else None,
+                "交卷时间": submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if submitted_at and zone else "",
+                "离开页面次数": departures or 0,
+                "缺考原因": excuse or "",
+            }
+        )
     return rows
 
 
@@ -91,8 +146,12 @@ def person_status(state, excuse_reason):
 def district_rows(scores):
     return [
         {
-            "区县": d.district_name, "单位数": d.units, "合格": d.passed, "取消验收资格": d.disqualified,
-            "无有效成绩": d.no_result, "单位平均分的平均": _number(d.mean_of_averages),
+            "区县": d.district_name,
+            "单位数": d.units,
+            "合格": d.passed,
+            "取消验收资格": d.disqualified,
+            "无有效成绩": d.no_result,
+            "单位平均分的平均": _number(d.mean_of_averages),
         }
         for d in district_summaries(scores)
     ]

@@ -150,10 +150,20 @@ def live_unit_scores(exam, district_id=None, unit_id=None):
     threshold = threshold_of(exam)
     return [
         UnitScore(
-            unit_id=row.unit_id, unit_code=row.code, unit_name=row.name, unit_kind=row.kind,
-            district_id=row.district_id, district_name=row.district_name or "", roster_size=row.roster_size,
-            sat=row.sat, excused=int(row.excused or 0), absent=row.roster_size - row.sat - int(row.excused or 0),
-            score_sum=Decimal(row.score_sum), highest=row.highest, lowest=row.lowest, threshold=threshold,
+            unit_id=row.unit_id,
+            unit_code=row.code,
+            unit_name=row.name,
+            unit_kind=row.kind,
+            district_id=row.district_id,
+            district_name=row.district_name or "",
+            roster_size=row.roster_size,
+            sat=row.sat,
+            excused=int(row.excused or 0),
+            absent=row.roster_size - row.sat - int(row.excused or 0),
+            score_sum=Decimal(row.score_sum),
+            highest=row.highest,
+            lowest=row.lowest,
+            threshold=threshold,
         )
         for row in rows
     ]
@@ -177,9 +187,20 @@ def sealed_unit_scores(exam, district_id=None, unit_id=None):
         query = query.where(UnitResult.unit_id == unit_id)
     return [
         UnitScore(
-            unit_id=r.unit_id, unit_code=code, unit_name=name, unit_kind=kind, district_id=r.district_id,
-            district_name=district_name or "", roster_size=r.roster_size, sat=r.sat, excused=r.excused,
-            absent=r.absent, score_sum=r.score_sum, highest=r.highest, lowest=r.lowest, threshold=r.threshold,
+            unit_id=r.unit_id,
+            unit_code=code,
+            unit_name=name,
+            unit_kind=kind,
+            district_id=r.district_id,
+            district_name=district_name or "",
+            roster_size=r.roster_size,
+            sat=r.sat,
+            excused=r.excused,
+            absent=r.absent,
+            score_sum=r.score_sum,
+            highest=r.highest,
+            lowest=r.lowest,
+            threshold=r.threshold,
             revision=r.revision,
         )
         for r, code, name, kind, district_name in db.session.execute(query).all()
@@ -214,13 +235,17 @@ def district_summaries(scores):
     summaries = []
     for (district_id, name), members in groups.items():
         averages = [s.average for s in members if s.average is not None]
-        summaries.append(DistrictSummary(
-            district_id=district_id, district_name=name, units=len(members),
-            passed=sum(1 for s in members if s.verdict == Verdict.PASSED),
-            disqualified=sum(1 for s in members if s.verdict == Verdict.DISQUALIFIED),
-            no_result=sum(1 for s in members if s.verdict == Verdict.NO_RESULT),
-            mean_of_averages=floor2(sum(averages, Fraction(0)) / len(averages)) if averages else None,
-        ))
+        summaries.append(
+            DistrictSummary(
+                district_id=district_id,
+                district_name=name,
+                units=len(members),
+                passed=sum(1 for s in members if s.verdict == Verdict.PASSED),
+                disqualified=sum(1 for s in members if s.verdict == Verdict.DISQUALIFIED),
+                no_result=sum(1 for s in members if s.verdict == Verdict.NO_RESULT),
+                mean_of_averages=floor2(sum(averages, Fraction(0)) / len(averages)) if averages else None,
+            )
+        )
     return summaries
 
 

@@ -50,8 +50,12 @@ def _figures(score_or_row):
     """What a correction compares and records: the unit's figures as plain values."""
     s = score_or_row
     return {
-        "roster_size": s.roster_size, "sat": s.sat, "excused": s.excused, "absent": s.absent,
-        "score_sum": str(s.score_sum), "highest": None if s.highest is None else str(s.highest),
+        "roster_size": s.roster_size,
+        "sat": s.sat,
+        "excused": s.excused,
+        "absent": s.absent,
+        "score_sum": str(s.score_sum),
+        "highest": None if s.highest is None else str(s.highest),
         "lowest": None if s.lowest is None else str(s.lowest),
     }
 
@@ -76,7 +80,8 @@ def seal_exam(actor, exam):
     if exam.status != ExamStatus.CLOSED:
         raise DomainError("考试结束后才能封存成绩：请先结束考试")
     open_attempts = db.session.scalar(
-        select(func.count()).select_from(Attempt)
+        select(func.count())
+        .select_from(Attempt)
         .where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS)
     )
     if open_attempts:
@@ -88,17 +93,30 @@ def seal_exam(actor, exam):
     now = utcnow()
     known = records_of(cycle, [s.unit_id for s in scores])
     for score in scores:
-        db.session.add(UnitResult(
-            exam_id=exam.id, unit_id=score.unit_id, district_id=score.district_id, threshold=score.threshold,
-            verdict=score.verdict, revision=0, updated_at=now, **{
-                k: getattr(score, k) for k in ("roster_size", "sat", "excused", "absent", "score_sum", "highest", "lowest")
-            },
-        ))
+        db.session.add(
+            UnitResult(
+                exam_id=exam.id,
+                unit_id=score.unit_id,
+                district_id=score.district_id,
+                threshold=score.threshold,
+                verdict=score.verdict,
+                revision=0,
+                updated_at=now,
+                **{
+                    k: getattr(score, k)
+                    for k in ("roster_size", "sat", "excused", "absent", "score_sum", "highest", "lowest")
+                },
+            )
+        )
         write_exam_entry(actor, cycle, exam, score, known=known)
     exam.mark_sealed()
     db.session.flush()
     record_change(
-        actor, "exam.seal", "exam", exam.id, label=exam.title,
+        actor,
+        "exam.seal",
+        "exam",
+        exam.id,
+        label=exam.title,
         after={
             "units": len(scores),
             "passed": sum(1 for s in scores if s.verdict == Verdict.PASSED),
@@ -139,8 +157,9 @@ def rederive(actor, exam, reason):
         changed.append(score)
     if changed:
         db.session.flush()
-        record_change(actor, "results.correct", "exam", exam.id, label=exam.title, before=before, after=after,
-                      reason=reason)
+        record_change(
+            actor, "results.correct", "exam", exam.id, label=exam.title, before=before, after=after, reason=reason
+        )
     return changed
 
 
@@ -161,8 +180,15 @@ def excuse_absence(actor, entry, reason):
     entry.excuse_reason, entry.excused_at, entry.excused_by_id = reason, utcnow(), actor.id if actor else None
     db.session.flush()
     record_change(
-        actor, "roster.excuse", "roster_entry", entry.id, label=f"{exam.title}：{entry.user.name}",
-        before={"excused": False}, after={"excused": True}, reason=reason, district_id=entry.district_id,
+        actor,
+        "roster.excuse",
+        "roster_entry",
+        entry.id,
+        label=f"{exam.title}：{entry.user.name}",
+        before={"excused": False},
+        after={"excused": True},
+        reason=reason,
+        district_id=entry.district_id,
     )
     return rederive(actor, exam, f"批准 {entry.user.name} 缺考：{reason}")
 
@@ -176,9 +202,15 @@ def withdraw_excuse(actor, entry, reason):
     entry.excuse_reason, entry.excused_at, entry.excused_by_id = None, None, None
     db.session.flush()
     record_change(
-        actor, "roster.unexcuse", "roster_entry", entry.id, label=f"{entry.exam.title}：{entry.user.name}",
-        before={"excused": True, "excuse_reason": previous}, after={"excused": False, "excuse_reason": None},
-        reason=reason, district_id=entry.district_id,
+        actor,
+        "roster.unexcuse",
+        "roster_entry",
+        entry.id,
+        label=f"{entry.exam.title}：{entry.user.name}",
+        before={"excused": True, "excuse_reason": previous},
+        after={"excused": False, "excuse_reason": None},
+        reason=reason,
+        district_id=entry.district_id,
     )
     return rederive(actor, entry.exam, f"撤销 {entry.user.name} 的缺考批准：{reason}")
 
@@ -232,7 +264,8 @@ def regrade_with_key(actor, exam, version, key_version, reason):
         select(AttemptItem, Attempt)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(
-            Attempt.exam_id == exam.id, Attempt.state == AttemptState.SUBMITTED,
+            Attempt.exam_id == exam.id,
+            Attempt.state == AttemptState.SUBMITTED,
             AttemptItem.question_version_id == version.id,
         )
     ).all()
@@ -255,10 +288,18 @@ def regrade_with_key(actor, exam, version, key_version, reason):
         )
     db.session.flush()
     record_change(
-        actor, "exam.regrade", "exam", exam.id, label=f"{exam.title}：第 {version.question_id} 题",
+        actor,
+        "exam.regrade",
+        "exam",
+        exam.id,
+        label=f"{exam.title}：第 {version.question_id} 题",
         before={"key": version.answer if key_id is None else _current_key(items), "version_id": version.id},
-        after={"key": key_version.answer, "key_version_id": key_version.id,
-               "items": len(items), "scores_changed": len(changed_attempts)},
+        after={
+            "key": key_version.answer,
+            "key_version_id": key_version.id,
+            "items": len(items),
+            "scores_changed": len(changed_attempts),
+        },
         reason=reason,
     )
     units = rederive(actor, exam, f"按更正的答案重新评分（第 {version.question_id} 题）：{reason}")
@@ -275,7 +316,8 @@ def _current_key(items):
 def close_exam_early_problems(exam):
     """Why an exam cannot end before its window closes (None if it can): nobody may still be sitting."""
     in_progress = db.session.scalar(
-        select(func.count()).select_from(Attempt)
+        select(func.count())
+        .select_from(Attempt)
         .where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS)
     )
     if in_progress:
@@ -285,8 +327,8 @@ def close_exam_early_problems(exam):
 
 def not_started_count(exam):
     return db.session.scalar(
-        select(func.count()).select_from(RosterEntry)
+        select(func.count())
+        .select_from(RosterEntry)
         .outerjoin(Attempt, Attempt.roster_entry_id == RosterEntry.id)
         .where(RosterEntry.exam_id == exam.id, Attempt.id.is_(None), RosterEntry.excuse_reason.is_(None))
     )
-

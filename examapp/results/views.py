@@ -81,8 +81,14 @@ def _table(exam):
     if sort:
         shown.sort(key=SORT_KEYS[sort], reverse=descending)
     return {
-        "scores": scores, "shown": shown, "district_id": district_id, "district_fixed": fixed, "verdict": verdict,
-        "sort": sort, "descending": descending, "summaries": district_summaries(scores),
+        "scores": scores,
+        "shown": shown,
+        "district_id": district_id,
+        "district_fixed": fixed,
+        "verdict": verdict,
+        "sort": sort,
+        "descending": descending,
+        "summaries": district_summaries(scores),
         "args": {k: v for k, v in (("district", None if fixed else district_id), ("result", verdict)) if v},
     }
 
@@ -107,8 +113,14 @@ def exam(exam_id):
     exam = _exam(exam_id)
     table = _table(exam)
     return render_template(
-        "results/exam.html", exam=exam, table=table, districts=_districts(), charts=_chart_data(exam, table),
-        seal_form=SealForm(), verdicts=Verdict, sort_keys=SORT_KEYS,
+        "results/exam.html",
+        exam=exam,
+        table=table,
+        districts=_districts(),
+        charts=_chart_data(exam, table),
+        seal_form=SealForm(),
+        verdicts=Verdict,
+        sort_keys=SORT_KEYS,
         not_started=services.not_started_count(exam) if exam.status == ExamStatus.PUBLISHED else 0,
         regrade_candidates=services.regrade_candidates(exam)
         if access.can(current_user, "results.regrade") and exam.status in (ExamStatus.CLOSED, ExamStatus.SEALED)
@@ -123,7 +135,11 @@ def print_report(exam_id):
     exam = _exam(exam_id)
     table = _table(exam)
     return render_template(
-        "results/print.html", exam=exam, table=table, verdicts=Verdict, printed_at=utcnow(),
+        "results/print.html",
+        exam=exam,
+        table=table,
+        verdicts=Verdict,
+        printed_at=utcnow(),
         district_name=next((name for i, name in _districts() if i == table["district_id"]), None),
     )
 
@@ -178,14 +194,23 @@ def unit(exam_id, unit_id):
         .order_by(User.username)
     ).all()
     people = [
-        {"entry": entry, "user": user, "attempt": attempt,
-         "status": person_status(attempt.state if attempt else None, entry.excuse_reason),
-         "score": attempt.score if attempt is not None and attempt.state == AttemptState.SUBMITTED else None}
+        {
+            "entry": entry,
+            "user": user,
+            "attempt": attempt,
+            "status": person_status(attempt.state if attempt else None, entry.excuse_reason),
+            "score": attempt.score if attempt is not None and attempt.state == AttemptState.SUBMITTED else None,
+        }
         for entry, user, attempt in rows
     ]
     return render_template(
-        "results/unit.html", exam=exam, unit=unit, score=score, people=people,
-        excuse_form=ExcuseForm(), withdraw_form=WithdrawExcuseForm(),
+        "results/unit.html",
+        exam=exam,
+        unit=unit,
+        score=score,
+        people=people,
+        excuse_form=ExcuseForm(),
+        withdraw_form=WithdrawExcuseForm(),
         may_excuse=access.can(current_user, "results.excuse"),
     )
 
@@ -259,7 +284,9 @@ def regrade(exam_id):
         flash(exc.message, "danger")
         return redirect(back)
     db.session.commit()
-    flash(f"已重新评分：{items} 份答卷涉及此题，{attempts} 人的成绩有变化，{len(units)} 个单位的结果有变化。", "success")
+    flash(
+        f"已重新评分：{items} 份答卷涉及此题，{attempts} 人的成绩有变化，{len(units)} 个单位的结果有变化。", "success"
+    )
     return redirect(back)
 
 

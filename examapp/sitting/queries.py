@@ -52,8 +52,14 @@ def paper_for_page(attempt_id):
 
     rows = db.session.execute(
         select(
-            AttemptItem.position, AttemptItem.points, AttemptItem.option_order, AttemptItem.response,
-            AttemptItem.flagged, AttemptItem.response_seq, QuestionVersion.qtype, QuestionVersion.stem,
+            AttemptItem.position,
+            AttemptItem.points,
+            AttemptItem.option_order,
+            AttemptItem.response,
+            AttemptItem.flagged,
+            AttemptItem.response_seq,
+            QuestionVersion.qtype,
+            QuestionVersion.stem,
             QuestionVersion.options,
         )
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
@@ -65,10 +71,19 @@ def paper_for_page(attempt_id):
         if order is None:
             order = range(len(options))
         chosen = list(response) if isinstance(response, str) else response
-        questions.append({
-            "position": position, "qtype": qtype, "stem": stem, "options": [("ABCDEF"[i], options[i]) for i in order],
-            "points": points, "chosen": chosen or [], "flagged": flagged, "seq": seq, "answered": response is not None,
-        })
+        questions.append(
+            {
+                "position": position,
+                "qtype": qtype,
+                "stem": stem,
+                "options": [("ABCDEF"[i], options[i]) for i in order],
+                "points": points,
+                "chosen": chosen or [],
+                "flagged": flagged,
+                "seq": seq,
+                "answered": response is not None,
+            }
+        )
     return questions
 
 

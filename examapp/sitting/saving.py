@@ -60,7 +60,11 @@ def clean_response(rule, response):
             raise DomainError("单选题的答案无效")
         return response or None
     if rule.qtype == "multiple":
-        if not isinstance(response, str) or any(c not in options for c in response) or len(set(response)) != len(response):
+        if (
+            not isinstance(response, str)
+            or any(c not in options for c in response)
+            or len(set(response)) != len(response)
+        ):
             raise DomainError("多选题的答案无效")
         return "".join(sorted(response)) or None
     if rule.qtype == "judge":
@@ -196,15 +200,19 @@ def _quick_update():
     return (
         update(items)
         .where(
-            items.c.attempt_id == attempt_id, items.c.position == bindparam("pos"),
-            items.c.response_seq < bindparam("seq"), live,
+            items.c.attempt_id == attempt_id,
+            items.c.position == bindparam("pos"),
+            items.c.response_seq < bindparam("seq"),
+            live,
             # an item is graded only once its attempt is submitted; checked on the item row itself,
             # which a save waiting for a submit's lock re-reads (the subquery above would not)
             items.c.awarded.is_(None),
         )
         .values(
-            response=bindparam("answer", type_=items.c.response.type), flagged=bindparam("flag"),
-            response_seq=bindparam("seq"), answered_at=bindparam("at", type_=items.c.answered_at.type),
+            response=bindparam("answer", type_=items.c.response.type),
+            flagged=bindparam("flag"),
+            response_seq=bindparam("seq"),
+            answered_at=bindparam("at", type_=items.c.answered_at.type),
             **answer_timing(items, bindparam("first", type_=items.c.first_answered_at.type)),
         )
         .returning(
@@ -242,8 +250,15 @@ def quick_save(attempt_id, user, payload, client=None):
     row = db.session.execute(
         _quick_update(),
         {
-            "attempt": attempt_id, "pos": position, "seq": seq, "user_id": user.id, "token": token,
-            "now": now, "at": at, "answer": response, "flag": bool(save.get("flagged", False)),
+            "attempt": attempt_id,
+            "pos": position,
+            "seq": seq,
+            "user_id": user.id,
+            "token": token,
+            "now": now,
+            "at": at,
+            "answer": response,
+            "flag": bool(save.get("flagged", False)),
             "first": at if response is not None else None,
         },
     ).first()

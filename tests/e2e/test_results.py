@@ -37,8 +37,10 @@ def closed_exam(e2e_app):
         add_to_roster(None, exam, units=[district])
         publish_exam(None, exam)
         people = db.session.scalars(
-            select(User).join(User.unit)
-            .where(User.role == Role.EXAMINEE, Unit.path.startswith(district.path)).order_by(User.username)
+            select(User)
+            .join(User.unit)
+            .where(User.role == Role.EXAMINEE, Unit.path.startswith(district.path))
+            .order_by(User.username)
         ).all()
         for n, person in enumerate(people[:-1]):  # the last one stays away
             attempt = start_attempt(exam, person)
