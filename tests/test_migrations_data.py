@@ -49,3 +49,35 @@ def test_answer_timing_is_backfilled_for_items_saved_before_it(tmp_path):
         db.engine.dispose()
     assert rows[:3] == [(1, answered_at, 1), (2, None, 1), (3, None, 1)]
     assert {(first, count) for _position, first, count in rows[3:]} == {(None, 0)}
+
+
+@pytest.mark.committed
+def test_going_back_before_late_deliveries_keeps_every_attempts_items_and_events(tmp_path):
+    """The downgrade drops two columns of attempts and attempt_events in place: copying and
+    dropping the attempts table (a batch operation on SQLite) would cascade to their items."""
+    from sqlalchemy import func
+
+    from examapp.sitting.models import AttemptEvent
+    from examapp.sitting.page import claim_attempt
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'late.sqlite3'}"))
+    with app.app_context():
+        upgrade()
+        world = Factory(app).world()
+        exam = exam_factories.exam(world, publish=True)
+        attempt = start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
+        claim_attempt(attempt)
+        db.session.commit()
+        counts = [db.session.scalar(select(func.count()).select_from(model)) for model in (AttemptItem, AttemptEvent)]
+        assert counts[0] > 0 and counts[1] == 1
+        db.session.remove()
+        downgrade(revision="0008_answer_timing")
+        db.session.remove()
+        after = [
+            db.session.scalar(select(func.count()).select_from(table))
+            for table in (AttemptItem.__table__, AttemptEvent.__table__)
+        ]
+        db.session.remove()
+        upgrade()
+        db.engine.dispose()
+    assert after == counts

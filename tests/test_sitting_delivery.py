@@ -471,6 +471,8 @@ def test_malformed_bodies_answer_400_with_a_reason(sitting, path, body):
         ("save", {"saves": [{"seq": 1, "position": 1}] * 201}),
         ("save", {"saves": [{"seq": 1.5, "position": 1, "response": "A"}]}),
         ("save", {"saves": [{"seq": 1, "position": "1", "response": "A"}]}),
+        ("save", {"saves": [{"seq": 2**31, "position": 1, "response": "A"}]}),  # past a 32-bit integer
+        ("save", {"saves": [{"seq": 10**30, "position": 1, "response": "A"}]}),
     ],
 )
 def test_malformed_fields_answer_400_and_change_nothing(sitting, path, payload):
@@ -479,6 +481,23 @@ def test_malformed_fields_answer_400_and_change_nothing(sitting, path, payload):
     attempt = sitting.attempt()
     assert attempt.state == AttemptState.IN_PROGRESS and attempt.departures == 0
     assert sitting.item(1).response_seq == 0
+
+
+def test_a_hand_in_with_a_bad_save_hands_in_the_rest_and_names_it(sitting):
+    reply = sitting.post(
+        "submit",
+        {
+            "token": sitting.token,
+            "saves": [
+                {"seq": 2**40, "position": 1, "response": "A"},
+                {"seq": 2, "position": 2, "response": "B"},
+            ],
+        },
+    )
+    assert reply.status_code == 200 and reply.json["status"] == "submitted"
+    assert reply.json["acked"] == [2] and reply.json["refused"][0]["reason"] == "invalid"
+    assert sitting.item(1).response is None and sitting.item(2).response == "B"
+    assert sitting.attempt().state == AttemptState.SUBMITTED
 
 
 @pytest.mark.parametrize("token", [None, 12, ["x"], {"a": 1}])

@@ -30,6 +30,7 @@ from .late import store_late
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
 from .saving import (
     MAX_AGE_MS,
+    MAX_SEQ,
     answer_age,
     answer_timing,
     clean_response,
@@ -202,7 +203,7 @@ def _parse_saves(saves, rules):
             refused.append(_refusal(save, "invalid", "保存请求中有一条格式不正确"))
             continue
         seq, position = save.get("seq"), save.get("position")
-        if type(seq) is not int or type(position) is not int or seq < 1 or position not in rules:
+        if type(seq) is not int or type(position) is not int or not 1 <= seq <= MAX_SEQ or position not in rules:
             refused.append(_refusal(save, "invalid", "题号或序号不正确"))
             continue
         try:

@@ -39,6 +39,8 @@ QUICK_AGE_LIMIT = timedelta(seconds=60)
 #: the oldest answer time a page can claim (longer than any exam)
 MAX_AGE_MS = 24 * 3600 * 1000
 MAX_BLANK_LENGTH = 200
+#: sequence numbers are stored as 32-bit integers; a larger one is no page's
+MAX_SEQ = 2**31 - 1
 
 #: what a response to one question may be: its type and its number of options and blanks
 ResponseRule = namedtuple("ResponseRule", "qtype options blanks")
@@ -232,7 +234,7 @@ def quick_save(attempt_id, user, payload, client=None):
         return None
     save = saves[0]
     seq, position = save.get("seq"), save.get("position")
-    if type(seq) is not int or type(position) is not int or seq < 1:
+    if type(seq) is not int or type(position) is not int or not 1 <= seq <= MAX_SEQ:
         return None
     rules, known_client = paper_rules.lookup(attempt_id, token)
     rule = rules.get(position) if rules is not None else None

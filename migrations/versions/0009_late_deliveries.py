@@ -59,7 +59,7 @@ def downgrade():
     with op.batch_alter_table("late_deliveries") as batch_op:
         batch_op.drop_index("ix_late_deliveries_attempt_id")
     op.drop_table("late_deliveries")
-    with op.batch_alter_table("attempt_events") as batch_op:
-        batch_op.drop_column("duration_ms")
-    with op.batch_alter_table("attempts") as batch_op:
-        batch_op.drop_column("live_tab")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch operation would copy and drop
+    # the attempts table, and the drop would cascade to every attempt's items and events.
+    op.execute("ALTER TABLE attempt_events DROP COLUMN duration_ms")
+    op.execute("ALTER TABLE attempts DROP COLUMN live_tab")
