@@ -8,29 +8,18 @@ import pytest
 from sqlalchemy import select
 
 from examapp.auth.models import User
-from examapp.exams.models import Exam, ReleaseMode
+from examapp.exams.models import Exam
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptState, LateDelivery, SubmitReason
 from examapp.sitting.services import close_overdue, grant_extra_time
 
-from . import exam_factories as factories
 from .conftest import TEST_PASSWORD, csrf_token, login
-from .test_sitting_pages import Sitting
+from .test_sitting_pages import Sitting, start_sitting
 
 
 @pytest.fixture
 def sitting(app, world, clock):
-    with app.app_context():
-        exam = factories.exam(world, publish=True, grace_seconds=60, release_mode=ReleaseMode.AFTER_CLOSE)
-        db.session.commit()
-        exam_id = exam.id
-    client = app.test_client()
-    login(client, "kaosheng")
-    token = csrf_token(client, f"/exam/{exam_id}")
-    response = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y"})
-    assert response.status_code == 302
-    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return Sitting(app, client, attempt_id, exam_id)
+    return start_sitting(app, world)
 
 
 def _late(app, attempt_id):

@@ -27,6 +27,11 @@ def sitting(request, app, world, clock):
 
     Every test runs twice: as the page's first save in this process (the full path, which
     reads the paper), and with the page's paper already known (the one-statement path)."""
+    return start_sitting(app, world, known=request.param == "page known")
+
+
+def start_sitting(app, world, known=False):
+    """kaosheng logged in, an exam started and its attempt page open: the driver below."""
     with app.app_context():
         exam = factories.exam(world, publish=True, grace_seconds=60, release_mode=ReleaseMode.AFTER_CLOSE)
         db.session.commit()
@@ -37,7 +42,7 @@ def sitting(request, app, world, clock):
     response = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return Sitting(app, client, attempt_id, exam_id, known=request.param == "page known")
+    return Sitting(app, client, attempt_id, exam_id, known=known)
 
 
 class Sitting:

@@ -52,6 +52,20 @@ def _bad_request(message="请求格式无效"):
     return jsonify({"status": 400, "error": message, "reason": "invalid"}), 400
 
 
+def _page_call(call):
+    """(result, None) of a page-facing service, or (None, the JSON refusal): 409 for a page that
+    may no longer save (what the refusal set off, such as a deadline submit, is kept), 400 for a
+    request the service will not take (nothing is kept)."""
+    try:
+        return call(), None
+    except SaveRefused as exc:
+        db.session.commit()
+        return None, _json_refusal(exc, 409)
+    except DomainError as exc:
+        db.session.rollback()
+        return None, _json_refusal(exc, 400)
+
+
 def _evidence(payload):
     return {k: payload.get(k) for k in ("offline_ms", "online_ms")}
 
@@ -161,16 +175,13 @@ def save(attempt_id):
     attempt = _own_attempt(attempt_id)
     if payload is None:
         return _bad_request()
-    try:
-        result = save_responses(
+    result, refusal = _page_call(
+        lambda: save_responses(
             attempt, payload.get("token"), payload.get("saves"), evidence=_evidence(payload), **_client()
         )
-    except SaveRefused as exc:
-        db.session.commit()  # keep a deadline submit that the refusal triggered
-        return _json_refusal(exc, 409)
-    except DomainError as exc:
-        db.session.rollback()
-        return _json_refusal(exc, 400)
+    )
+    if refusal is not None:
+        return refusal
     reply = _saves_reply(result, attempt)
     db.session.commit()  # "saved" is only said after the commit
     return reply
@@ -184,14 +195,9 @@ def hello(attempt_id):
     payload = _json_payload()
     if payload is None:
         return _bad_request()
-    try:
-        kind = identify_page(attempt, payload.get("token"), payload.get("tab"))
-    except SaveRefused as exc:
-        db.session.commit()
-        return _json_refusal(exc, 409)
-    except DomainError as exc:
-        db.session.rollback()
-        return _json_refusal(exc, 400)
+    kind, refusal = _page_call(lambda: identify_page(attempt, payload.get("token"), payload.get("tab")))
+    if refusal is not None:
+        return refusal
     db.session.commit()
     return jsonify({"status": "ok", "opening": kind, "seconds_left": attempt.seconds_left()})
 
@@ -203,16 +209,13 @@ def event(attempt_id):
     payload = _json_payload()
     if payload is None:
         return _bad_request()
-    try:
-        submitted = report_event(
+    submitted, refusal = _page_call(
+        lambda: report_event(
             attempt, payload.get("token"), payload.get("kind"), detail=payload.get("detail"), **_client()
         )
-    except SaveRefused as exc:
-        db.session.commit()
-        return _json_refusal(exc, 409)
-    except DomainError as exc:
-        db.session.rollback()
-        return _json_refusal(exc, 400)
+    )
+    if refusal is not None:
+        return refusal
     db.session.commit()
     exam = db.session.get(Exam, attempt.exam_id)
     return jsonify(

@@ -230,6 +230,18 @@ def log_in(page, login, username):
     page.wait_for_load_state()
 
 
+def log_in_elsewhere(new_context, username, password=PASSWORD):
+    """A page of another browser (the same build, the same address) logged in as ``username``."""
+    other = new_context().new_page()
+    other.set_default_timeout(10_000)
+    other.goto("/login")
+    other.locator('input[name="username"]').fill(username)
+    other.locator('input[name="password"]').fill(password)
+    other.get_by_role("button", name="登录", exact=True).click()
+    other.wait_for_load_state()
+    return other
+
+
 def start(page, exam_id):
     """Open the start page, give the pledge, start; returns the attempt id."""
     page.goto(f"/exam/{exam_id}")
@@ -605,12 +617,7 @@ def test_a_second_page_takes_over_and_the_first_stops_saving(page, login, new_co
     expect_saved(page)
 
     # The same person opens the attempt on another computer.
-    second = new_context().new_page()
-    second.set_default_timeout(10_000)
-    second.goto("/login")
-    second.locator('input[name="username"]').fill(examinee)
-    second.locator('input[name="password"]').fill(PASSWORD)
-    second.get_by_role("button", name="登录", exact=True).click()
+    second = log_in_elsewhere(new_context, examinee)
     expect(second.get_by_role("heading", level=1)).to_have_text("我的考试")
     second.wait_for_load_state()
     second.get_by_role("link", name="继续作答").click()
@@ -657,11 +664,7 @@ def test_the_page_asks_for_its_state_only_when_it_has_not_heard_from_the_server(
     assert asked == []
 
     # Another computer takes the attempt over while this page sits idle: the next check finds out.
-    second = new_context().new_page()
-    second.goto("/login")
-    second.locator('input[name="username"]').fill(examinee)
-    second.locator('input[name="password"]').fill(PASSWORD)
-    second.get_by_role("button", name="登录", exact=True).click()
+    second = log_in_elsewhere(new_context, examinee)
     expect(second.get_by_role("heading", level=1)).to_have_text("我的考试")
     second.goto(f"/attempt/{attempt_id}")
     expect(second.locator("#timer")).to_be_visible()

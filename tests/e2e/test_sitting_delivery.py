@@ -22,6 +22,7 @@ from .test_sitting import (
     expected_response,
     load_attempt,
     log_in,
+    log_in_elsewhere,
     start,
 )
 
@@ -166,13 +167,7 @@ def test_offline_across_the_deadline_and_back_after_the_grace_is_held_for_review
     score_before = attempt.score
 
     # The exam admin finds it on the person's monitor page, reads the evidence and accepts it.
-    admin = new_context().new_page()
-    admin.set_default_timeout(10_000)
-    admin.goto("/login")
-    admin.locator('input[name="username"]').fill("admin")
-    admin.locator('input[name="password"]').fill(PASSWORDS["admin"])
-    admin.get_by_role("button", name="登录", exact=True).click()
-    admin.wait_for_load_state()
+    admin = log_in_elsewhere(new_context, "admin", PASSWORDS["admin"])
     with e2e_app.app_context():
         entry_id = db.session.get(Attempt, attempt_id).roster_entry_id
         db.session.remove()
@@ -247,12 +242,7 @@ def test_another_pc_behind_the_same_address_takes_over_and_is_recorded_so(
     page.reload()  # a reload in the same tab is a reload
     expect_saved(page)
 
-    second = new_context().new_page()  # the same browser build, the same 127.0.0.1
-    second.set_default_timeout(10_000)
-    second.goto("/login")
-    second.locator('input[name="username"]').fill(examinee)
-    second.locator('input[name="password"]').fill(PASSWORD)
-    second.get_by_role("button", name="登录", exact=True).click()
+    second = log_in_elsewhere(new_context, examinee)  # the same browser build, the same 127.0.0.1
     expect(second.get_by_role("heading", level=1)).to_have_text("我的考试")
     second.goto(f"/attempt/{attempt_id}")
     expect_saved(second)
