@@ -243,6 +243,23 @@ def test_an_excusal_after_sealing_re_derives_the_record(ctx, world):
     assert db.session.scalar(select(UnitResult.revision).where(UnitResult.unit_id == units["乙社区"].id)) == 2
 
 
+def test_a_correction_leaves_a_unit_where_nobody_sat_alone(ctx, world):
+    """Issue 17.8: the stored sum 0.00 and the live sum 0 are the same number (PostgreSQL read them
+    back as "0.00" and "0", and every correction wrote a false entry into such a unit's record)."""
+    exam, units, people = build(world, {"无人社区": [None, None], "己社区": ["96", "96", None]})
+    seal_exam(_office(), _closed(exam))
+    admin = db.session.scalar(select(User).where(User.username == "jinshui"))
+    entry = db.session.scalar(select(RosterEntry).where(RosterEntry.user_id == people["己社区"][2].id))
+    changed = excuse_absence(admin, entry, "住院治疗，有医院证明")
+    assert [s.unit_name for s in changed] == ["己社区"]
+    nobody = db.session.scalar(select(UnitResult).where(UnitResult.unit_id == units["无人社区"].id))
+    assert nobody.revision == 0 and nobody.score_sum == 0
+    record = db.session.scalar(select(AccreditationRecord).where(AccreditationRecord.unit_id == units["无人社区"].id))
+    assert [e.kind for e in record.entries] != [] and all(e.kind != "exam_corrected" for e in record.entries)
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "results.correct"))
+    assert list(audit.after) == [f"己社区（{units['己社区'].code}）"]
+
+
 def test_someone_who_sat_cannot_be_excused(ctx, world):
     exam, _, people = build(world, {"丙社区": ["80"]})
     entry = db.session.scalar(select(RosterEntry).where(RosterEntry.user_id == people["丙社区"][0].id))

@@ -7,6 +7,7 @@ into every changed unit's record (with what stood before) and an audit entry wit
 reason; nothing changes silently. Services flush; the caller commits.
 """
 
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -46,17 +47,25 @@ def _require_reason(reason):
     return reason
 
 
+def _number(value):
+    """A figure as a Decimal (or None): 0, "0" and Decimal("0.00") are the same number."""
+    return None if value is None else Decimal(str(value))
+
+
 def _figures(score_or_row):
-    """What a correction compares and records: the unit's figures as plain values."""
+    """What a correction compares: the unit's figures as numbers, never as text.
+
+    A stored sum reads back as Decimal("0.00") while PostgreSQL's live coalesce(sum, 0) is
+    Decimal("0"); compared as text, every unit where nobody sat looked corrected."""
     s = score_or_row
     return {
-        "roster_size": s.roster_size,
-        "sat": s.sat,
-        "excused": s.excused,
-        "absent": s.absent,
-        "score_sum": str(s.score_sum),
-        "highest": None if s.highest is None else str(s.highest),
-        "lowest": None if s.lowest is None else str(s.lowest),
+        "roster_size": int(s.roster_size),
+        "sat": int(s.sat),
+        "excused": int(s.excused),
+        "absent": int(s.absent),
+        "score_sum": _number(s.score_sum),
+        "highest": _number(s.highest),
+        "lowest": _number(s.lowest),
     }
 
 
