@@ -269,19 +269,19 @@ def test_someone_who_sat_cannot_be_excused(ctx, world):
         excuse_absence(None, entry, "  ")
 
 
-def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
+def _sealed_with_a_wrong_key(world, unit_name):
+    """A sealed exam of two people who both answered "C" to a single-choice question whose key was
+    wrong, and the bank's corrected question: (exam, unit, attempts, target item, used version, scores)."""
     from examapp.bank.content import QuestionData
     from examapp.bank.services import update_question
-    from examapp.results.services import regrade_candidates, regrade_with_key
-    from examapp.sitting.models import Attempt, AttemptItem
     from examapp.sitting.services import submit_attempt
 
-    units = {"丁社区": _unit(world, "丁社区")}
-    users = [_person(units["丁社区"], i) for i in range(2)]
+    unit = _unit(world, unit_name)
+    users = [_person(unit, i) for i in range(2)]
     exam = exam_factories.exam(None, publish=False)
     from examapp.exams.services import add_to_roster, publish_exam
 
-    add_to_roster(None, exam, units=list(units.values()))
+    add_to_roster(None, exam, units=[unit])
     publish_exam(None, exam)
     attempts = [start_attempt(exam, user, seed=7) for user in users]  # the same draw: both see the question
     for attempt in attempts:  # everyone answers everything by the key, except one single-choice question answered "C"
@@ -298,7 +298,6 @@ def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
     before = [a.score for a in attempts]
     seal_exam(_office(), _closed(exam))
     # the bank's key was wrong: the question is corrected to "C"
-    question = version.question
     data = QuestionData(
         qtype=version.qtype,
         stem=version.stem,
@@ -309,8 +308,16 @@ def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
         difficulty=version.difficulty,
         category_id=version.category_id,
     )
-    update_question(None, question, data)
+    update_question(None, version.question, data)
     db.session.flush()
+    return exam, unit, attempts, target, version, before
+
+
+def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
+    from examapp.results.services import regrade_candidates, regrade_with_key
+    from examapp.sitting.models import Attempt, AttemptItem
+
+    exam, unit, attempts, target, version, before = _sealed_with_a_wrong_key(world, "丁社区")
     candidates = regrade_candidates(exam)
     assert [(v.id, latest.answer) for v, latest, _n in candidates] == [(version.id, "C")]
     items, changed, units_changed = regrade_with_key(None, exam, version, candidates[0][1], "依据第二十九条更正答案")
@@ -319,9 +326,30 @@ def test_regrading_after_a_wrong_key_re_derives_the_sealed_results(ctx, world):
     assert all(a - b == target.points for a, b in zip(after, before, strict=True))
     regraded = db.session.scalar(select(AttemptItem).where(AttemptItem.id == target.id))
     assert regraded.question_version_id == version.id and regraded.key_version_id == candidates[0][1].id
-    record = db.session.scalar(select(AccreditationRecord).where(AccreditationRecord.unit_id == units["丁社区"].id))
+    record = db.session.scalar(select(AccreditationRecord).where(AccreditationRecord.unit_id == unit.id))
     assert record.entries[-1].kind == "exam_corrected" and "依据第二十九条" in record.entries[-1].reason
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "exam.regrade")).after["scores_changed"] == 2
+
+
+def test_the_regrade_audit_records_the_old_and_the_new_key(ctx, world):
+    """Issue 17.9: the entry's "before" was read after the items already pointed at the new key."""
+    from examapp.results.services import regrade_candidates, regrade_with_key
+
+    exam, _unit_row, _attempts, _target, version, _before = _sealed_with_a_wrong_key(world, "庚社区")
+    original = version.answer
+    assert original != "C"
+    corrected = regrade_candidates(exam)[0][1]
+    regrade_with_key(None, exam, version, corrected, "依据第二十九条更正答案")
+    first = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "exam.regrade"))
+    assert first.before["key"] == original and first.before["key_version_id"] == version.id
+    assert first.after["key"] == "C" and first.after["key_version_id"] == corrected.id
+    # and back to the original key: the old key is now the corrected one
+    regrade_with_key(None, exam, version, version, "更正有误，恢复原答案")
+    second = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "exam.regrade").order_by(AuditEntry.id.desc())
+    ).first()
+    assert second.before["key"] == "C" and second.before["key_version_id"] == corrected.id
+    assert second.after["key"] == original and second.after["key_version_id"] == version.id
 
 
 # --- pages, export and scope -----------------------------------------------------------------------

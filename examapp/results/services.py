@@ -281,6 +281,7 @@ def regrade_with_key(actor, exam, version, key_version, reason):
     if not items:
         raise DomainError("本场考试的已交答卷中没有这道题")
     key_id = None if key_version.id == version.id else key_version.id
+    old_key, old_key_version_id = _current_key(items)  # read before any item points at the new key
     changed_attempts = {}
     for item, attempt in items:
         awarded = grade_response(
@@ -302,7 +303,7 @@ def regrade_with_key(actor, exam, version, key_version, reason):
         "exam",
         exam.id,
         label=f"{exam.title}：第 {version.question_id} 题",
-        before={"key": version.answer if key_id is None else _current_key(items), "version_id": version.id},
+        before={"key": old_key, "key_version_id": old_key_version_id, "version_id": version.id},
         after={
             "key": key_version.answer,
             "key_version_id": key_version.id,
@@ -316,10 +317,10 @@ def regrade_with_key(actor, exam, version, key_version, reason):
 
 
 def _current_key(items):
+    """The key the items are graded with now: (answer, id of the version it comes from)."""
     item = items[0][0]
-    if item.key_version_id is None:
-        return item.version.answer
-    return db.session.get(QuestionVersion, item.key_version_id).answer
+    key_version = item.version if item.key_version_id is None else db.session.get(QuestionVersion, item.key_version_id)
+    return key_version.answer, key_version.id
 
 
 def close_exam_early_problems(exam):
