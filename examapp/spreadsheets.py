@@ -1,26 +1,23 @@
 """Reading and writing the spreadsheets administrators hand us.
 
 Uploads are checked before any full parse: size, type by content, macros,
-zip bombs and XML entity tricks are refused. Cells that a spreadsheet program
+zip bombs and XML entity tricks are refused (``examapp.uploads``, as for every
+Office upload). Cells that a spreadsheet program
 would run as a formula are neutralised on export and restored on import, so
 an export re-imports to the same data.
 """
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .uploads import SPREADSHEET_LIMITS, UnsafeUpload, check_office_zip
+
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
-
-# Limits on what an xlsx may unpack to before we parse it.
-MAX_ZIP_ENTRIES = 200
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 150
 
 
 @dataclass(frozen=True)
@@ -91,33 +88,13 @@ def _file_kind(filename, data):
 
 def _check_xlsx_container(data):
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise SpreadsheetError("Excel 文件已损坏，无法打开") from exc
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > MAX_ZIP_ENTRIES:
-            raise SpreadsheetError("Excel 文件结构异常（内部文件过多），已拒绝")
-        names = {e.filename for e in entries}
-        if "xl/workbook.xml" not in names:
-            raise SpreadsheetError("文件不是 Excel 工作簿（缺少工作簿内容）")
-        if any(n.lower().endswith("vbaproject.bin") for n in names):
-            raise SpreadsheetError("不接受含宏的 Excel 文件，请另存为 .xlsx 后上传")
-        total = 0
-        for entry in entries:
-            total += entry.file_size
-            ratio = entry.file_size / max(entry.compress_size, 1)
-            if total > MAX_UNPACKED_BYTES or (entry.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO):
-                raise SpreadsheetError("Excel 文件解压后异常膨胀（疑似压缩炸弹），已拒绝")
-        content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if b"macroEnabled" in content_types:
-            raise SpreadsheetError("不接受含宏的 Excel 文件，请另存为 .xlsx 后上传")
-        for entry in entries:
-            if entry.filename.endswith((".xml", ".rels")):
-                with archive.open(entry) as fh:
-                    head = fh.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise SpreadsheetError("Excel 文件含有不允许的 XML 声明，已拒绝")
+        names = check_office_zip(io.BytesIO(data), subject="Excel 文件", limits=SPREADSHEET_LIMITS)
+    except UnsafeUpload as exc:
+        if exc.reason == "macro":
+            raise SpreadsheetError("不接受含宏的 Excel 文件，请另存为 .xlsx 后上传") from exc
+        raise SpreadsheetError(exc.message) from exc
+    if "xl/workbook.xml" not in names:
+        raise SpreadsheetError("文件不是 Excel 工作簿（缺少工作簿内容）")
 
 
 def _decode_csv(data):

@@ -11,6 +11,8 @@ from examapp.accreditation.models_recommend import Recommendation, Recommendatio
 from examapp.accreditation.services import cycle_for_year, record_for
 from examapp.extensions import db
 
+from .test_accreditation_storage import PDF as _PDF  # a real PDF: the upload check parses it
+
 VIEWERS = {"district_admin", "exam_admin", "office"}
 RECOMMENDERS = {"district_admin"}
 
@@ -27,8 +29,6 @@ EXPECTED = {
     "accreditation.recommendation_material_delete": ("POST", RECOMMENDERS),
     "accreditation.recommendation_remove": ("POST", RECOMMENDERS),
 }
-
-_PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def _recommendation(world):

@@ -2,7 +2,9 @@
 
 A file is judged by its content, never by its name or the browser's content type: the first
 bytes (and, for office documents, the zip's or the compound file's directory) say what it is,
-and a name whose extension says otherwise is refused. Files live in a folder outside the web
+and a name whose extension says otherwise is refused. A file of an allowed type is then checked
+through ``examapp.uploads``, as every import is: an Office zip for its size once unpacked,
+macros and XML declarations, a PDF by a real parser. Files live in a folder outside the web
 root under random names, are written atomically (temporary file, then rename) and leave only
 through ``send_stored``, as attachments.
 
@@ -27,6 +29,7 @@ from flask import abort, current_app, has_app_context, send_file
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .. import uploads
 from ..errors import DomainError
 
 #: what each kind of upload admits (the types found in the content)
@@ -131,7 +134,8 @@ def store_upload(file_storage, *, allowed_kinds, max_bytes):
     """Check an uploaded file (werkzeug ``FileStorage``) and keep it; returns a ``StoredFile``.
 
     Raises ``UploadRefused`` with the reason in Chinese (empty, too large, a type not allowed,
-    a name whose extension differs from the content); nothing is kept then. The stored file is
+    a name whose extension differs from the content, an Office zip that unpacks out of bounds or
+    declares XML entities, a PDF that does not parse or carries an HTML page); nothing is kept then. The stored file is
     removed again if the current database session rolls back.
     """
     types = allowed_types(allowed_kinds)
@@ -160,6 +164,7 @@ def store_upload(file_storage, *, allowed_kinds, max_bytes):
             raise UploadRefused(f"文件“{filename}”是空文件")
         file_type = sniff(temporary)
         _check_type(filename, file_type, types, allowed_kinds)
+        _check_content(temporary, file_type, filename)
         os.replace(temporary, folder / storage_name)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -187,6 +192,22 @@ def _check_type(filename, file_type, types, allowed_kinds):
             f"文件“{filename}”的扩展名 {shown} 与其内容（{TYPES[file_type][2]}）不符，"
             f"请确认文件后以 {TYPES[file_type][1][0]} 结尾上传"
         )
+
+
+#: types kept as a zip of XML parts (Office Open XML)
+_ZIP_TYPES = ("docx", "xlsx", "pptx")
+
+
+def _check_content(path, file_type, filename):
+    """A file of an allowed type is what it claims through and through (see ``examapp.uploads``)."""
+    subject = f"文件“{filename}”"
+    try:
+        if file_type in _ZIP_TYPES:
+            uploads.check_office_zip(path, subject=subject, limits=uploads.DOCUMENT_LIMITS)
+        elif file_type == "pdf":
+            uploads.check_pdf(path, subject=subject)
+    except uploads.UnsafeUpload as exc:
+        raise UploadRefused(exc.message) from exc
 
 
 # --- what a file is, from its content -----------------------------------------
@@ -265,7 +286,7 @@ def _sniff_zip(path):
                 content_types = fh.read(_CONTENT_TYPES_LIMIT + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError, EOFError):
         return "zip"
-    if any(name.lower().endswith("vbaproject.bin") for name in names) or b"macroEnabled" in content_types:
+    if uploads.has_macros(names, content_types):
         return "macro"
     for file_type, (folder, main_type) in _OOXML.items():
         if main_type in content_types and any(name.startswith(folder) for name in names):
@@ -281,6 +302,8 @@ def _sniff_ole(path):
         return "ole"
     if "EncryptedPackage" in names:
         return "encrypted"
+    if uploads.OLE_MACRO_STREAMS.intersection(names):
+        return "macro"
     if "WordDocument" in names:
         return "doc"
     if "Workbook" in names or "Book" in names:
