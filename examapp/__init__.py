@@ -64,17 +64,12 @@ def register_extensions(app):
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from .auth.models import User
+    from .auth.services import load_session_user
 
     @login_manager.user_loader
     def load_user(user_id):
-        raw_id, _, epoch = user_id.partition(":")
-        if not raw_id.isdigit() or not epoch.isdigit():
-            return None
-        user = db.session.get(User, int(raw_id))
-        if user is None or user.session_epoch != int(epoch) or not user.is_enabled:
-            return None
-        return user
+        # one statement: the user joined with this login's server-side row (see auth.services)
+        return load_session_user(user_id)
 
 
 def _configure_sqlite(engine, busy_timeout_ms):

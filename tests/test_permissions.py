@@ -35,6 +35,7 @@ EXPECTED = {
     "core.health": ("GET", EVERYONE),
     "auth.login": ("GET", EVERYONE),
     "auth.logout": ("POST", SIGNED_IN),
+    "auth.logout_everywhere": ("POST", SIGNED_IN),
     "auth.change_password": ("GET", SIGNED_IN),
     "org.index": ("GET", VIEWERS),
     "org.create": ("GET", ADMINS),
@@ -148,7 +149,7 @@ def test_matrix(app, world, endpoint, role):
     response.close()  # a file download holds its file open until closed
     if role in allowed:
         assert response.status_code not in (401, 403, 404), response.status_code
-        assert "/login" not in location or endpoint == "auth.logout"
+        assert "/login" not in location or endpoint in ("auth.logout", "auth.logout_everywhere")
     elif role == ANON:
         assert response.status_code == 302 and "/login" in location
     else:

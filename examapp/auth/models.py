@@ -75,3 +75,21 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def end_other_sessions(self):
         self.session_epoch = (self.session_epoch or 0) + 1
+
+
+class UserSession(db.Model):
+    """One login: its random id travels in the signed session cookie, and the row lives as long as the login.
+
+    Loading the user for a request joins this row (one statement, the exam's save path counts
+    them): logging out deletes it, so a cookie captured before the logout opens nothing after
+    it, while the same person's logins elsewhere continue. Ending every login at once (the
+    account page's "退出所有设备", a password change, a disabled account, a changed role) also
+    bumps ``User.session_epoch``, which Flask-Login's id carries.
+    """
+
+    __tablename__ = "user_sessions"
+
+    #: ``secrets.token_urlsafe(32)``; the cookie carrying it is signed with the app's secret key
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)

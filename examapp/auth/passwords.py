@@ -100,3 +100,18 @@ def _dummy_hash(hasher):
 def verify_dummy(given):
     """Spend what checking a chosen password costs, for a username that does not exist."""
     verify_password(_dummy_hash(current_hasher()), given)
+
+
+def is_cheaper_than_current(stored):
+    """Whether checking against ``stored`` costs less than argon2id at the current parameters.
+
+    A generated password's PBKDF2 check takes under a millisecond, argon2id's about 16 ms: a
+    failed login for such an account would answer faster than one for any other account or for
+    an unknown name, and so tell them apart. ``auth.services.authenticate`` pads it.
+    """
+    if not stored or not stored.startswith("$argon2"):
+        return not (stored or "").startswith("scrypt:")  # werkzeug's scrypt costs more already
+    try:
+        return current_hasher().check_needs_rehash(stored)
+    except InvalidHashError:
+        return True

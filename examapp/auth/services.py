@@ -2,16 +2,33 @@
 
 import re
 import secrets
+from datetime import timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from flask import current_app, session
+from flask_login import user_logged_in
+from sqlalchemy import delete, select
 
-from ..audit.services import record_change
+from ..audit.services import record_change, register_actions
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from .models import User
-from .passwords import hash_password, is_password, verify_dummy, verify_password
+from .models import User, UserSession
+from .passwords import hash_password, is_cheaper_than_current, is_password, verify_dummy, verify_password
 from .throttle import get_throttle
+
+register_actions(
+    {
+        "user.login_failed": "登录失败",
+        "user.logout": "退出登录",
+        "user.logout_everywhere": "退出所有设备",
+    }
+)
+
+#: the session key holding the login's ``UserSession.id``
+SESSION_KEY = "_sid"
+#: how much of a login name an audit entry keeps for a name that has no account
+UNKNOWN_NAME_KEPT = 32
 
 #: characters of generated passwords: no 0/O, 1/l/I that staff would misread
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - the alphabet, not a password
@@ -54,11 +71,17 @@ def password_problem(password, username=""):
 def authenticate(username, password, address):
     """Return the user for good credentials; raise LoginRefused or LoginThrottled.
 
-    The messages never tell whether the account exists: a wrong username costs a
-    password check too. A chosen password stored under an older scheme is stored
-    again the current way; a generated one waiting to be changed is left alone
-    (it is cheap on purpose, see ``passwords``).
+    The messages never tell whether the account exists, nor does the time they take: a
+    wrong username costs an argon2id check, and so does a wrong password for an account
+    whose stored hash is cheaper (a generated password's PBKDF2 is padded with one).
+    A chosen password stored under an older scheme is stored again the current way; a
+    generated one waiting to be changed is left alone (it is cheap on purpose, see ``passwords``).
+
+    Both outcomes are audited. A failed login is committed here, before the refusal is
+    raised: the caller rolls back, and the entry must survive it. The password is never
+    recorded; for a name without an account, the name given (cut short) is.
     """
+    given_name = (username or "").strip()
     username = normalise_username(username)
     throttle = get_throttle()
     if throttle.is_blocked(username, address):
@@ -69,16 +92,106 @@ def authenticate(username, password, address):
         ok = needs_rehash = False
     else:
         ok, needs_rehash = verify_password(user.password_hash, password or "")
+        if not ok and is_cheaper_than_current(user.password_hash):
+            verify_dummy(password or "")  # as slow as any other failure
         ok = ok and user.is_enabled
     if not ok:
         throttle.record_failure(username, address)
+        _record_failed_login(user, given_name)
         raise LoginRefused("用户名或密码错误，或账号已停用")
     throttle.clear_account(username)
     if needs_rehash and not user.must_change_password:
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
+    record_change(user, "user.login", "user", user.id, label=_label(user), district_id=_district_id(user))
     return user
+
+
+def _record_failed_login(user, given_name):
+    """The account the login was tried for (or, without one, the name given) and the address."""
+    if user is None:
+        name = given_name[:UNKNOWN_NAME_KEPT] or "（空）"
+        record_change(SimpleNamespace(id=None, username=name), "user.login_failed", "user", None, label=name)
+    else:
+        record_change(
+            user,
+            "user.login_failed",
+            "user",
+            user.id,
+            label=_label(user),
+            reason=None if user.is_enabled else "账号已停用",
+            district_id=_district_id(user),
+        )
+    db.session.commit()
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+@user_logged_in.connect
+def _start_session(_app, user, **_extra):
+    """Every login (the login page, the exam page's in-place login) gets its own server-side row.
+
+    A login that continues the current session (after a password change) keeps its row.
+    """
+    sid = session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        row = db.session.get(UserSession, sid)
+        if row is not None and row.user_id == user.id:
+            return
+    now = utcnow()
+    # this person's logins whose cookies have long expired leave no row behind
+    stale = now - 2 * timedelta(seconds=int(current_app.config["PERMANENT_SESSION_LIFETIME"]))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at < stale))
+    sid = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=sid, user_id=user.id, created_at=now))
+    db.session.flush()
+    session[SESSION_KEY] = sid
+
+
+def load_session_user(user_id):
+    """The user of Flask-Login's ``"<id>:<epoch>"`` and the session's login id, or None.
+
+    One statement (the exam's save path counts them): the user joined with the login's row,
+    so a logged-out login, another epoch or a disabled account loads nobody.
+    """
+    raw_id, _, epoch = (user_id or "").partition(":")
+    sid = session.get(SESSION_KEY)
+    if not raw_id.isdigit() or not epoch.isdigit() or not isinstance(sid, str):
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == int(raw_id), UserSession.id == sid)
+    )
+    if user is None or user.session_epoch != int(epoch) or not user.is_enabled:
+        return None
+    return user
+
+
+def end_session(user):
+    """Log out this login only: its row goes, the same person's other logins continue."""
+    sid = session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        db.session.execute(delete(UserSession).where(UserSession.id == sid, UserSession.user_id == user.id))
+    record_change(user, "user.logout", "user", user.id, label=_label(user), district_id=_district_id(user))
+
+
+def end_every_session(user):
+    """Log out everywhere: every login of this person ends, this one too."""
+    ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount
+    user.end_other_sessions()
+    db.session.flush()
+    record_change(
+        user,
+        "user.logout_everywhere",
+        "user",
+        user.id,
+        label=_label(user),
+        after={"ended_logins": ended},
+        district_id=_district_id(user),
+    )
 
 
 def change_own_password(user, current_password, new_password):
@@ -103,6 +216,10 @@ def change_own_password(user, current_password, new_password):
         district_id=_district_id(user),
     )
     return user
+
+
+def _label(user):
+    return f"{user.username} {user.name}"
 
 
 def _district_id(user):

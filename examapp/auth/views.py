@@ -7,7 +7,7 @@ from ..access import AUTHENTICATED, PUBLIC, requires
 from ..errors import DomainError
 from ..extensions import db
 from .forms import ChangePasswordForm, LoginForm
-from .services import LoginRefused, authenticate, change_own_password
+from .services import LoginRefused, authenticate, change_own_password, end_every_session, end_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -62,9 +62,23 @@ def login():
 @bp.post("/logout")
 @requires(AUTHENTICATED)
 def logout():
+    # the login's server-side row goes: a copy of this cookie opens nothing afterwards
+    end_session(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("您已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/logout-everywhere")
+@requires(AUTHENTICATED)
+def logout_everywhere():
+    end_every_session(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("已退出所有设备上的登录，请重新登录", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -81,9 +95,10 @@ def change_password():
             db.session.rollback()
             getattr(form, exc.field or "new_password").errors.append(exc.message)
         else:
-            db.session.commit()
-            # Other sessions end with the epoch bump; this one continues under the new id.
+            # Other sessions end with the epoch bump; this one continues under the new id
+            # (and keeps its server-side row).
             login_user(user)
+            db.session.commit()
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("core.home"))
     status = 400 if request.method == "POST" else 200
