@@ -127,7 +127,7 @@ def guard():
             return redirect(url_for("auth.change_password"))
         abort(403)
     if not has_role_permission(current_user, permission):
-        abort(403)
+        _refuse(current_user, permission, None, 403)
     return None
 
 
@@ -236,17 +236,25 @@ def own_attempts(user_id):
     return Attempt.user_id == user_id
 
 
+def _refuse(user, permission, obj, status):
+    """Abort with ``status``; the refusal goes to the audit log (rate-limited, ``audit.refusals``)."""
+    from .audit.refusals import note_refusal
+
+    note_refusal(user, permission, obj, status)
+    abort(status)
+
+
 def ensure(user, permission, obj=None):
-    """Abort with 403, or 404 for an object outside the user's reach."""
+    """Abort with 403, or 404 for an object outside the user's reach; either is audited."""
     if not has_role_permission(user, permission):
-        abort(403)
+        _refuse(user, permission, obj, 403)
     if obj is None:
         return
     verdict = _object_allowed(user, permission, obj)
     if verdict == "hidden":
-        abort(404)
+        _refuse(user, permission, obj, 404)
     if verdict != True:  # noqa: E712 - the verdict is True or a reason string
-        abort(403)
+        _refuse(user, permission, obj, 403)
 
 
 def may_place_unit(user, kind, parent):

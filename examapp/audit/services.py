@@ -2,6 +2,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..request_context import client_address
 from .chain import link
+from .labels import ACTION_LABELS
 from .models import AuditEntry
 
 
@@ -39,23 +40,6 @@ def record_change(
     db.session.add(entry)
     link("audit", entry)
     return entry
-
-
-ACTION_LABELS = {
-    "unit.create": "新建单位",
-    "unit.update": "修改单位",
-    "unit.deactivate": "停用单位",
-    "unit.activate": "启用单位",
-    "unit.import": "导入单位",
-    "user.create": "新建账号",
-    "user.update": "修改账号",
-    "user.disable": "停用账号",
-    "user.enable": "启用账号",
-    "user.password_reset": "重置密码",
-    "user.password_change": "修改本人密码",
-    "user.import": "导入人员",
-    "user.login": "登录",
-}
 
 
 def register_actions(labels):

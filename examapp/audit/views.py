@@ -5,10 +5,13 @@ from sqlalchemy import select
 from .. import access
 from ..access import requires
 from ..extensions import db
+from .labels import REFUSAL_ACTION, change_rows
 from .models import AuditEntry
+from .refusals import write_noted_refusal
 from .services import ACTION_LABELS
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
+bp.after_app_request(write_noted_refusal)
 
 
 @bp.get("/")
@@ -26,4 +29,11 @@ def index():
         stmt = stmt.where(AuditEntry.actor_username == actor)
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("audit/index.html", pagination=pagination, labels=ACTION_LABELS, args=request.args)
+    return render_template(
+        "audit/index.html",
+        pagination=pagination,
+        labels=ACTION_LABELS,
+        args=request.args,
+        change_rows=change_rows,
+        refusal_action=REFUSAL_ACTION,
+    )
