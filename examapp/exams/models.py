@@ -130,9 +130,13 @@ class Exam(TimestampMixin, db.Model):
         return self.results_released and self.has_ended
 
     def check_access_code(self, given):
+        """Whether ``given`` opens the exam. Only a string is compared: anything else (a number,
+        a list, an object, None) is refused when the exam has a code."""
         if not self.access_code:
             return True
-        return hmac.compare_digest((given or "").strip().encode(), self.access_code.encode())
+        if not isinstance(given, str):
+            return False
+        return hmac.compare_digest(given.strip().encode(), self.access_code.encode())
 
     @property
     def networks(self):

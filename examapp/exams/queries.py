@@ -62,8 +62,8 @@ def roster_statement(exam, user, *, q="", unit=None):
     stmt = access.scope_roster(stmt, user, RosterEntry)
     q = (q or "").strip()[:64]
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(User.name.like(like), User.username.like(like)))
+        # % and _ are searched for as themselves, not as wildcards
+        stmt = stmt.where(or_(User.name.contains(q, autoescape=True), User.username.contains(q, autoescape=True)))
     if unit is not None:
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
     return stmt.order_by(Unit.path, User.username)

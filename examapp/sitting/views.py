@@ -9,6 +9,7 @@ from .. import access
 from ..access import PUBLIC, requires
 from ..auth.services import LoginRefused, authenticate
 from ..clock import utcnow
+from ..core import json_body
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
@@ -43,13 +44,13 @@ def _json_refusal(exc, status):
 
 
 def _json_payload():
-    """The request's JSON object, or None for anything else (no body, not JSON, a list, a number)."""
-    payload = request.get_json(silent=True)
-    return payload if isinstance(payload, dict) else None
+    """The request's JSON object, or None for anything else (no body, not JSON, a list, a number,
+    a body nested too deep): see examapp.core.json_body."""
+    return json_body.json_object()
 
 
-def _bad_request(message="请求格式无效"):
-    return jsonify({"status": 400, "error": message, "reason": "invalid"}), 400
+def _bad_request(message=json_body.INVALID):
+    return json_body.bad_request(message)
 
 
 def _page_call(call):
@@ -126,12 +127,18 @@ def start(exam_id):
             )
         except AccessRefused as exc:
             db.session.rollback()
+            if request.is_json:
+                return jsonify({"status": 403, "reason": "refused", "field": exc.field, "error": exc.message}), 403
             (form.access_code if exc.field == "access_code" else form.pledge).errors.append(exc.message)
             status = 403
         else:
             db.session.commit()
             return redirect(url_for("sitting.attempt", attempt_id=attempt.id))
     elif request.method == "POST":
+        if request.is_json:
+            # the first field's reason, as the page would show it beside the field
+            field, errors = next(iter(form.errors.items()), (None, [json_body.INVALID]))
+            return jsonify({"status": 400, "reason": "invalid", "field": field, "error": errors[0]}), 400
         status = 400
     return render_template("sitting/start.html", exam=exam, form=form), status
 

@@ -60,8 +60,14 @@ def _filtered_statement():
     stmt = access.scope_units(select(User).join(User.unit), current_user, Unit)
     q = request.args.get("q", "").strip()
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(User.name.like(like), User.username.like(like), User.phone.like(like)))
+        # % and _ are searched for as themselves, not as wildcards
+        stmt = stmt.where(
+            or_(
+                User.name.contains(q, autoescape=True),
+                User.username.contains(q, autoescape=True),
+                User.phone.contains(q, autoescape=True),
+            )
+        )
     unit_id = request.args.get("unit", "")
     if unit_id.isdigit():
         unit = db.session.get(Unit, int(unit_id))
