@@ -46,6 +46,8 @@ PERMISSIONS = {
     "results.regrade": {Role.EXAM_ADMIN},
     #: accepting or rejecting answers delivered after the deadline (late deliveries), city-wide
     "results.late_review": {Role.EXAM_ADMIN, Role.OFFICE},
+    #: confirming or declining a correction after the seal that changes a unit's standing
+    "results.confirm": {Role.OFFICE},
     #: the accreditation records of the cycles (district admins: their own district)
     "accreditation.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
     #: recommending the district's units for the cycle and handing in their materials

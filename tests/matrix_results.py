@@ -7,6 +7,7 @@ from examapp.accreditation.models import AccreditationRecord, RecordStatus
 from examapp.accreditation.services import cycle_for_year
 from examapp.exams.models import RosterEntry
 from examapp.extensions import db
+from examapp.results.models import PendingCorrection
 
 from . import exam_factories
 
@@ -22,6 +23,9 @@ EXPECTED = {
     "results.excuse": ("POST", CORRECTORS),
     "results.unexcuse": ("POST", CORRECTORS),
     "results.regrade": ("POST", {"exam_admin"}),
+    "corrections.index": ("GET", {"office"}),
+    "corrections.confirm": ("POST", {"office"}),
+    "corrections.reject": ("POST", {"office"}),
     "accreditation.index": ("GET", VIEWERS),
     "accreditation.record": ("GET", VIEWERS),
 }
@@ -29,7 +33,7 @@ EXPECTED = {
 
 def url_params(endpoint, world, user):
     """Concrete URL arguments (objects inside district A). Called inside a request context."""
-    if endpoint == "accreditation.index":
+    if endpoint in ("accreditation.index", "corrections.index"):
         return {}
     if endpoint == "accreditation.record":
         record = AccreditationRecord(
@@ -52,4 +56,23 @@ def url_params(endpoint, world, user):
                 RosterEntry.exam_id == exam.id, RosterEntry.user_id == world.accounts["examinee"].id
             )
         )
+    if endpoint in ("corrections.confirm", "corrections.reject"):
+        entry = db.session.scalar(
+            select(RosterEntry).where(
+                RosterEntry.exam_id == exam.id, RosterEntry.user_id == world.accounts["examinee"].id
+            )
+        )
+        proposal = PendingCorrection(
+            exam_id=exam.id,
+            kind="excuse",
+            params={"entry_id": entry.id},
+            summary="批准缺考",
+            standings=[],
+            reason="矩阵测试",
+            district_id=entry.district_id,
+            proposed_by_id=world.accounts["district_admin"].id,
+        )
+        db.session.add(proposal)
+        db.session.flush()
+        return {"correction_id": proposal.id}
     return params

@@ -26,3 +26,9 @@ class RegradeForm(BaseForm):
     version_id = HiddenField()
     key_version_id = HiddenField()
     reason = _reason("重新评分的原因（如：原答案有误，依据……更正）")
+
+
+class CorrectionDecisionForm(BaseForm):
+    """The office confirming or declining a correction that changes a unit's standing."""
+
+    reason = _reason("确认或不同意的理由（记入操作日志）")

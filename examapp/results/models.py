@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -35,3 +35,46 @@ class UnitResult(db.Model):
     updated_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     unit = relationship("Unit", foreign_keys=[unit_id])
+
+
+class CorrectionStatus:
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+    LABELS = {PENDING: "等待确认", CONFIRMED: "已确认", REJECTED: "未确认"}
+
+
+class PendingCorrection(db.Model):
+    """A correction after the seal that would change a unit's standing: proposed by an exam or
+    district admin, applied only when the leadership-group office confirms it (``corrections``)."""
+
+    __tablename__ = "pending_corrections"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: excuse / unexcuse / regrade
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: what to apply: the roster entry's id, or the used and the corrected question versions
+    params: Mapped[dict] = mapped_column(JSON, nullable=False)
+    #: the correction in words, as proposed ("批准 张三 缺考")
+    summary: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: the standings it would change, as found when proposed: [{"unit", "before", "after"}]
+    standings: Mapped[list] = mapped_column(JSON, nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=CorrectionStatus.PENDING, index=True)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    proposed_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+
+    exam = relationship("Exam")
+    proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self):
+        return CorrectionStatus.LABELS[self.status]

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..monitor.forms import first_error
 from ..org.models import Unit, UnitKind
 from ..sitting.models import Attempt, AttemptState
-from . import late, services
+from . import corrections, late, services
 from .export import build_workbook, person_status
 from .forms import ExcuseForm, RegradeForm, SealForm, WithdrawExcuseForm
 from .scores import Verdict, district_summaries, histogram, unit_scores
@@ -126,6 +126,8 @@ def exam(exam_id):
         if access.can(current_user, "results.regrade") and exam.status in (ExamStatus.CLOSED, ExamStatus.SEALED)
         else [],
         late_counts=late.exam_late_counts(exam.id) if access.can(current_user, "results.late_review") else (0, 0),
+        pending_corrections=corrections.pending_for(exam) if exam.status == ExamStatus.SEALED else [],
+        may_confirm=access.can(current_user, "results.confirm"),
     )
 
 
@@ -223,18 +225,28 @@ def _entry(exam, entry_id):
     return entry
 
 
-def _correction(exam, entry, form, action, done):
+#: what the proposer is told when a correction waits for the office
+PROPOSED = "这项更正会改变单位的考试结论，已提交领导小组办公室确认，确认后生效。"
+
+
+def _correction(exam, entry, form, kind, done):
     back = url_for("results.unit", exam_id=exam.id, unit_id=entry.unit_id)
     if not form.validate_on_submit():
         flash(first_error(form), "danger")
         return redirect(back)
     try:
-        changed = action(current_user._get_current_object(), entry, form.reason.data)
+        outcome = corrections.correct(
+            current_user._get_current_object(), exam, kind, {"entry_id": entry.id}, form.reason.data
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(back)
     db.session.commit()
+    if outcome.proposed:
+        flash(f"{outcome.proposal.summary}：{PROPOSED}", "info")
+        return redirect(back)
+    changed = outcome.result
     extra = ""
     if exam.status == ExamStatus.SEALED:
         extra = "；已封存的单位成绩已重新计算，并写入验收记录" if changed else "；单位成绩没有变化"
@@ -247,7 +259,7 @@ def _correction(exam, entry, form, action, done):
 def excuse(exam_id, entry_id):
     exam = _exam(exam_id, "results.excuse")
     entry = _entry(exam, entry_id)
-    return _correction(exam, entry, ExcuseForm(), services.excuse_absence, f"已批准 {entry.user.name} 缺考")
+    return _correction(exam, entry, ExcuseForm(), "excuse", f"已批准 {entry.user.name} 缺考")
 
 
 @bp.post("/exams/<int:exam_id>/roster/<int:entry_id>/unexcuse")
@@ -255,9 +267,7 @@ def excuse(exam_id, entry_id):
 def unexcuse(exam_id, entry_id):
     exam = _exam(exam_id, "results.excuse")
     entry = _entry(exam, entry_id)
-    return _correction(
-        exam, entry, WithdrawExcuseForm(), services.withdraw_excuse, f"已撤销 {entry.user.name} 的缺考批准"
-    )
+    return _correction(exam, entry, WithdrawExcuseForm(), "unexcuse", f"已撤销 {entry.user.name} 的缺考批准")
 
 
 @bp.post("/exams/<int:exam_id>/results/regrade")
@@ -276,14 +286,22 @@ def regrade(exam_id):
         flash("请选择要重新评分的试题", "danger")
         return redirect(back)
     try:
-        items, attempts, units = services.regrade_with_key(
-            current_user._get_current_object(), exam, version, key_version, form.reason.data
+        outcome = corrections.correct(
+            current_user._get_current_object(),
+            exam,
+            "regrade",
+            {"version_id": version.id, "key_version_id": key_version.id},
+            form.reason.data,
         )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(back)
     db.session.commit()
+    if outcome.proposed:
+        flash(f"{outcome.proposal.summary}：{PROPOSED}", "info")
+        return redirect(back)
+    items, attempts, units = outcome.result
     flash(
         f"已重新评分：{items} 份答卷涉及此题，{attempts} 人的成绩有变化，{len(units)} 个单位的结果有变化。", "success"
     )
