@@ -104,6 +104,7 @@ def register_blueprints(app):
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
     from .results.analysis_views import bp as analysis_bp
+    from .results.corrections_views import bp as corrections_bp
     from .results.late_views import bp as late_review_bp
     from .results.views import bp as results_bp
     from .sitting.views import bp as sitting_bp
@@ -122,6 +123,7 @@ def register_blueprints(app):
         results_bp,
         analysis_bp,
         late_review_bp,
+        corrections_bp,
         accreditation_bp,
         integrity_bp,
     ):
