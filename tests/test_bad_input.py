@@ -258,3 +258,25 @@ def test_roster_search_for_percent_and_underscore_finds_only_those_characters(ap
     assert listed(admin.get(f"/exams/{exam_id}/roster?q=%25").get_data(as_text=True)) == {"pct01"}
     assert listed(admin.get(f"/exams/{exam_id}/roster?q=_").get_data(as_text=True)) == {"under_01"}
     assert listed(admin.get(f"/exams/{exam_id}/roster?q=下划").get_data(as_text=True)) == {"under_01"}
+
+
+@pytest.mark.parametrize("body", ["5", "[1]", '{"name": ["a"]}', '{"name": {"x": 1}}', '{"name": null}'])
+def test_any_form_posted_as_json_with_values_no_form_sends_answers_400(app, world, body):
+    """Every form reads a JSON body as a form would be read; a value no form field takes is a 400."""
+    client = app.test_client()
+    login(client, "admin")
+    token = csrf_token(client, "/staff/new")
+    response = client.post("/staff/new", data=body, headers={"Content-Type": "application/json", "X-CSRFToken": token})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+
+
+def test_a_form_posted_as_json_with_plain_values_is_validated_as_a_form(app, world):
+    client = app.test_client()
+    login(client, "admin")
+    token = csrf_token(client, "/staff/new")
+    response = client.post(
+        "/staff/new",
+        data='{"name": "", "username": 5}',
+        headers={"Content-Type": "application/json", "X-CSRFToken": token},
+    )
+    assert response.status_code in (200, 400) and "请" in response.get_data(as_text=True)

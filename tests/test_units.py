@@ -140,6 +140,9 @@ def test_unit_tree_and_search_pages(client, world):
     assert "金水区第一社区" in page and "二七区第一社区" in page
     found = client.get("/units/?q=二七").get_data(as_text=True)
     assert "搜索结果（3）" in found
+    # % and _ are what they are, not wildcards
+    assert "搜索结果（0）" in client.get("/units/?q=%").get_data(as_text=True)
+    assert "搜索结果（0）" in client.get("/units/?q=_").get_data(as_text=True)
 
 
 def test_names_are_escaped(app, client, world, make):

@@ -73,9 +73,12 @@ def index():
     )
     matches = None
     if q:
-        like = f"%{q}%"
         found = db.session.scalars(
-            access.scope_units(select(Unit).where(or_(Unit.name.like(like), Unit.code.like(like))), current_user, Unit)
+            access.scope_units(
+                select(Unit).where(or_(Unit.name.contains(q, autoescape=True), Unit.code.contains(q, autoescape=True))),
+                current_user,
+                Unit,
+            )
             .order_by(Unit.path)
             .limit(200)
         ).all()

@@ -20,7 +20,8 @@ def one_value(message, kinds=(str,)):
 
 class StartForm(BaseForm):
     class Meta(JsonFormMeta):
-        pass
+        # a JSON body's values as sent: the fields below refuse a list or an object by name
+        wrap_formdata = JsonFormMeta.wrap_formdata
 
     pledge = BooleanField(
         "我承诺独立完成本次闭卷考试，不查阅任何资料，不请他人代考，不与他人交流答案",
