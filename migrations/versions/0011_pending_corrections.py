@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_pending_corrections"
-down_revision = "0009_late_deliveries"
+# committed as "0009_late_deliveries"; chained after the uncommitted 0010 here, so one head
+down_revision = "0010_sessions"
 branch_labels = None
 depends_on = None
 
