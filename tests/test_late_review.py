@@ -409,3 +409,35 @@ def test_the_office_is_not_told_the_score(app, late_attempt):
     )
     page = response.get_data(as_text=True)
     assert "已接受 1 份迟到送达的答案" in page and "成绩由" not in page and "得分" not in page
+
+
+def test_an_acceptance_after_the_seal_that_changes_a_standing_waits_for_the_office(ctx, world):
+    from decimal import Decimal
+
+    from examapp.results import corrections
+    from examapp.results.scores import Verdict
+
+    from .test_results import _closed, _office, build
+
+    exam, units, people = build(world, {"迟送社区": ["94"]})
+    attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == people["迟送社区"][0].id))
+    items = list(attempt.items)
+    for item in items:
+        item.awarded = Decimal("0")
+    items[0].awarded = Decimal("94")  # the 94 points the attempt holds
+    target = next(i for i in items[1:] if i.version.qtype == "single")
+    assert target.points >= 1
+    seal_exam(_office(), _closed(exam))
+    stored = db.session.scalar(select(UnitResult).where(UnitResult.unit_id == units["迟送社区"].id))
+    assert stored.verdict == Verdict.DISQUALIFIED
+    delivery = _late(attempt, target.position, target.version.answer, seq=5)
+    params = {"attempt_id": attempt.id, "delivery_ids": [delivery.id]}
+
+    outcome = corrections.correct(_user(world, "exam_admin"), exam, "late_accept", params, REASON)
+
+    assert outcome.proposed and "迟到送达" in outcome.proposal.summary
+    assert delivery.status == LateStatus.PENDING and target.response is None and attempt.score == Decimal("94")
+    assert stored.verdict == Verdict.DISQUALIFIED and stored.revision == 0
+    corrections.confirm_correction(_user(world, "office"), outcome.proposal, "核实考场断网记录")
+    assert delivery.status == LateStatus.ACCEPTED and attempt.score == Decimal("94") + target.points
+    assert stored.verdict == Verdict.PASSED and stored.revision == 1

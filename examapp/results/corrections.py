@@ -10,8 +10,8 @@ leadership-group office confirms it, a second person. Confirming applies it agai
 checked against the data as they are then) and the record entry names both people. Proposing,
 confirming and rejecting are audited. Services flush; the caller commits.
 
-Accepting a late delivery after the seal (``late.accept_late``) still re-derives at once: it is
-not routed through here yet.
+Accepting late deliveries after the seal (``late.accept_late``) is a correction of the same kind:
+the exam admin's acceptance that would change a standing waits for the office too.
 """
 
 from dataclasses import dataclass
@@ -41,6 +41,7 @@ KIND_LABELS = {
     "excuse": "批准缺考",
     "unexcuse": "撤销缺考批准",
     "regrade": "按更正的答案重新评分",
+    "late_accept": "接受迟到送达的答案",
 }
 
 
@@ -74,7 +75,20 @@ def _versions(params):
     return version, key_version
 
 
+def _late(exam, params):
+    from ..sitting.models import Attempt
+
+    attempt = db.session.get(Attempt, params.get("attempt_id"))
+    if attempt is None or attempt.exam_id != exam.id:
+        raise DomainError("本场考试中没有这份答卷")
+    return attempt
+
+
 def _apply(actor, exam, kind, params, reason):
+    if kind == "late_accept":
+        from .late import accept_late
+
+        return accept_late(actor, _late(exam, params), params.get("delivery_ids") or [], reason)
     if kind == "excuse":
         return services.excuse_absence(actor, _entry(exam, params), reason)
     if kind == "unexcuse":
@@ -87,6 +101,9 @@ def _apply(actor, exam, kind, params, reason):
 
 def _describe(exam, kind, params):
     """The correction in words, for the office's list."""
+    if kind == "late_accept":
+        attempt = _late(exam, params)
+        return f"接受 {attempt.user.name}（{attempt.roster_entry.unit.name}）迟到送达的 {len(params['delivery_ids'])} 个答案"
     if kind in ("excuse", "unexcuse"):
         entry = _entry(exam, params)
         who = f"{entry.user.name}（{entry.unit.name}）"
@@ -106,6 +123,8 @@ def _key_text(answer):
 
 
 def _district(exam, kind, params):
+    if kind == "late_accept":
+        return _late(exam, params).roster_entry.district_id
     if kind in ("excuse", "unexcuse"):
         return _entry(exam, params).district_id
     return None

@@ -19,7 +19,7 @@ from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from ..forms import BaseForm
 from ..sitting.models import Attempt, AttemptEvent, LateStatus, SubmitReason
-from . import late
+from . import corrections, late
 from .services import MAX_REASON_LENGTH
 
 bp = Blueprint("late_review", __name__, template_folder="templates")
@@ -100,9 +100,25 @@ def decide(attempt_id):
     form = LateDecisionForm()
     if not form.validate_on_submit():
         return _render_attempt(attempt, form), 400
-    action = late.accept_late if form.accept.data else late.reject_late
+    actor = current_user._get_current_object()
     try:
-        decision = action(current_user._get_current_object(), attempt, form.deliveries.data, form.reason.data)
+        if form.accept.data:
+            # after the seal an acceptance that changes a unit's standing waits for the office
+            outcome = corrections.correct(
+                actor,
+                attempt.exam,
+                "late_accept",
+                {"attempt_id": attempt.id, "delivery_ids": sorted(form.deliveries.data)},
+                form.reason.data,
+                office_applies=actor.role == Role.OFFICE,
+            )
+            if outcome.proposed:
+                db.session.commit()
+                flash("接受这些答案会改变单位的考试结论，已提交领导小组办公室确认，确认后生效。", "warning")
+                return redirect(url_for("late_review.attempt", attempt_id=attempt_id))
+            decision = outcome.result
+        else:
+            decision = late.reject_late(actor, attempt, form.deliveries.data, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         target = form.deliveries if exc.field == "deliveries" else form.reason if exc.field == "reason" else None
