@@ -179,8 +179,8 @@ def test_every_action_reads_as_chinese(app, as_role, clock):
     for bad in FORBIDDEN:
         assert bad not in text, f"{bad!r} shown on the audit page"
     for action, label in ACTION_LABELS.items():
-        assert f"<td>{label}</td>" in text, f"{action} is not shown as {label}"
-        assert f"<td>{action}</td>" not in text
+        assert f'<td class="audit-action">{label}</td>' in text, f"{action} is not shown as {label}"
+        assert f">{action}</td>" not in text
     for key in AFTER:
         if key != "unknown_key":
             assert f"{FIELD_LABELS[key]}</span>：" in text, key
@@ -228,7 +228,7 @@ def test_a_real_change_reads_as_chinese(app, as_role, world):
         set_unit_active(None, unit, False, reason="合并")
         db.session.commit()
     text = "".join(_pages(as_role("office"), "&action=unit.deactivate"))
-    assert "<td>停用单位</td>" in text and "启用</span>：是 → 否" in text and "合并" in text
+    assert '<td class="audit-action">停用单位</td>' in text and "启用</span>：是 → 否" in text and "合并" in text
     created = "".join(_pages(as_role("office"), "&action=unit.create"))
     assert "类型</span>：街道" in created and "district" not in created
     for bad in FORBIDDEN:
