@@ -111,11 +111,17 @@ def test_the_office_filters_the_log_for_refusals(app, as_role, attempt_id):
     as_role("examinee_b").get(f"/attempt/{attempt_id}")
     office = as_role("office")
     page = office.get("/audit/").get_data(as_text=True)
-    assert "只看越权访问" in page and f"action={REFUSAL_ACTION}" in page and "<td>新建单位</td>" in page
+    assert (
+        "只看越权访问" in page
+        and f"action={REFUSAL_ACTION}" in page
+        and '<td class="audit-action">新建单位</td>' in page
+    )
     page = office.get(f"/audit/?action={REFUSAL_ACTION}").get_data(as_text=True)
-    assert "<td>越权访问被拒绝</td>" in page and "kaosheng2" in page and f"答卷 {attempt_id}" in page
+    assert (
+        '<td class="audit-action">越权访问被拒绝</td>' in page and "kaosheng2" in page and f"答卷 {attempt_id}" in page
+    )
     assert f"访问地址</span>：/attempt/{attempt_id}" in page and "答复</span>：拒绝（403）" in page
-    assert "<td>新建单位</td>" not in page  # the world's other entries are filtered out
+    assert '<td class="audit-action">新建单位</td>' not in page  # the world's other entries are filtered out
 
 
 @pytest.mark.committed

@@ -62,14 +62,25 @@ def digest(prev_hash, content):
     return hashlib.sha256((prev_hash + "\n" + text).encode("utf-8")).hexdigest()
 
 
+def _insert_head(session, name):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(ChainHead).values(name=name, seq=0, last_hash=GENESIS).on_conflict_do_nothing()
+
+
 def _head(session, name):
     heads = session.info.setdefault(_HEADS, {})
     head = heads.get(name)
     if head is None:
-        head = session.execute(select(ChainHead).where(ChainHead.name == name).with_for_update()).scalar_one_or_none()
+        locked = select(ChainHead).where(ChainHead.name == name).with_for_update()
+        head = session.execute(locked).scalar_one_or_none()
         if head is None:
-            head = ChainHead(name=name, seq=0, last_hash=GENESIS)
-            session.add(head)
+            # The first entry of a chain: writers starting together each try to create the head;
+            # one does, the others find it (and wait for its lock) instead of failing on the key.
+            session.execute(_insert_head(session, name))
+            head = session.execute(locked).scalar_one()
         heads[name] = head
     return head
 
