@@ -497,3 +497,19 @@ def test_a_token_of_the_wrong_type_is_a_page_that_does_not_hold_the_attempt(sitt
     ]:
         reply = sitting.post(path, {"token": token, **payload})
         assert reply.status_code == 409 and reply.json["reason"] == "taken_over"
+
+
+@pytest.mark.parametrize(
+    "accept, json_answer",
+    [
+        ("application/json", True),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),
+        ("image/gif, image/jpeg, application/x-ms-application, */*", False),  # an old IE's navigation
+    ],
+)
+def test_only_a_request_asking_for_json_gets_the_401_the_others_the_login_page(app, world, accept, json_answer):
+    reply = app.test_client().get("/staff/", headers={"Accept": accept})
+    if json_answer:
+        assert reply.status_code == 401 and reply.json["reason"] == "login"
+    else:
+        assert reply.status_code == 302 and "/login" in reply.headers["Location"]
