@@ -85,12 +85,3 @@ def late_counts(attempt_id):
         )
     ).one()
     return total, pending
-
-
-def pending_count(attempt_id):
-    """Late deliveries of an attempt still waiting for a decision."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(LateDelivery)
-        .where(LateDelivery.attempt_id == attempt_id, LateDelivery.status == LateStatus.PENDING)
-    )

@@ -14,7 +14,7 @@ from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from .forms import StartForm, SubmitForm
-from .late import pending_count
+from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason
 from .page import SaveRefused, claim_attempt, finish_attempt, identify_page, report_event, save_responses
 from .queries import paper_for_page, paper_view
@@ -367,5 +367,5 @@ def result(attempt_id):
         exam=exam,
         questions=questions,
         reason=SubmitReason.LABELS.get(attempt.submit_reason, ""),
-        late_pending=pending_count(attempt.id),
+        late_pending=late_counts(attempt.id)[1],
     )
