@@ -26,6 +26,7 @@ from .org import models as _org_models  # noqa: F401
 from .request_context import client_address
 from .results import models as _results_models  # noqa: F401
 from .sitting import models as _sitting_models  # noqa: F401
+from .web import transaction
 
 
 def create_app(config=None):
@@ -98,8 +99,8 @@ def register_blueprints(app):
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
-    from .core.views import bp as core_bp
     from .exams.views import bp as exams_bp
+    from .home.views import bp as home_bp
     from .integrity.views import bp as integrity_bp
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
@@ -111,7 +112,7 @@ def register_blueprints(app):
     from .staff.views import bp as staff_bp
 
     for bp in (
-        core_bp,
+        home_bp,
         auth_bp,
         org_bp,
         staff_bp,
@@ -131,6 +132,9 @@ def register_blueprints(app):
 
 
 def register_hooks(app):
+    # registered first, so that it runs after every other after_request hook
+    transaction.init_app(app)
+
     @app.before_request
     def remember_client_address():
         client_address.set(request.remote_addr)
@@ -217,13 +221,13 @@ def register_static_versions(app):
 def register_errorhandlers(app):
     from werkzeug.exceptions import HTTPException
 
-    from .core.errors import handle_http_error
+    from .home.errors import handle_http_error
 
     app.register_error_handler(HTTPException, handle_http_error)
 
     from flask_wtf.csrf import CSRFError
 
-    from .core.errors import handle_csrf_error
+    from .home.errors import handle_csrf_error
 
     app.register_error_handler(CSRFError, handle_csrf_error)
 

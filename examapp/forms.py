@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from werkzeug.datastructures import MultiDict
 
-from .core.json_body import JsonFormMeta, bad_request, require_json_object
+from .web.json_body import JsonFormMeta, bad_request, require_json_object
 
 
 def _form_value(value):

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from examapp.auth.models import Role
-from examapp.core import json_body
 from examapp.exams.models import Exam
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptState
+from examapp.web import json_body
 
 from . import exam_factories as factories
 from .conftest import csrf_token, login

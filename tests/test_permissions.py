@@ -31,8 +31,8 @@ EVERYONE = set(ROLES)
 
 #: endpoint -> (method, allowed roles). Every endpoint of the app must be here.
 EXPECTED = {
-    "core.home": ("GET", SIGNED_IN),
-    "core.health": ("GET", EVERYONE),
+    "home.home": ("GET", SIGNED_IN),
+    "home.health": ("GET", EVERYONE),
     "auth.login": ("GET", EVERYONE),
     "auth.logout": ("POST", SIGNED_IN),
     "auth.logout_everywhere": ("POST", SIGNED_IN),

@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 def safe_next(target):
     """Only a path on this site; anything else becomes the home page."""
     if not target or not isinstance(target, str):
-        return url_for("core.home")
+        return url_for("home.home")
     target = target.strip()
     parts = urlsplit(target)
     if (
@@ -26,7 +26,7 @@ def safe_next(target):
         or "\\" in target
         or any(ord(c) < 32 for c in target)
     ):
-        return url_for("core.home")
+        return url_for("home.home")
     return target
 
 
@@ -34,7 +34,7 @@ def safe_next(target):
 @requires(PUBLIC)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.home"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -100,6 +100,6 @@ def change_password():
             login_user(user)
             db.session.commit()
             flash("密码已修改，其他设备上的登录已失效", "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.home"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status

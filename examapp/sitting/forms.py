@@ -1,8 +1,8 @@
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from ..core.json_body import JsonFormMeta
 from ..forms import BaseForm
+from ..web.json_body import JsonFormMeta
 
 
 def one_value(message, kinds=(str,)):

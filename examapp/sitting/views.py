@@ -9,10 +9,10 @@ from .. import access
 from ..access import PUBLIC, requires
 from ..auth.services import LoginRefused, authenticate
 from ..clock import utcnow
-from ..core import json_body
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
+from ..web import json_body
 from .forms import StartForm, SubmitForm
 from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason

@@ -9,7 +9,7 @@ from ..auth.models import Role, User
 from ..extensions import db
 from ..org.models import Unit
 
-bp = Blueprint("core", __name__, template_folder="templates")
+bp = Blueprint("home", __name__, template_folder="templates")
 
 
 @bp.get("/")
@@ -19,7 +19,7 @@ def home():
     if user.role == Role.EXAMINEE:
         from ..sitting.queries import lobby
 
-        return render_template("core/home_examinee.html", lobby=lobby(user))
+        return render_template("home/home_examinee.html", lobby=lobby(user))
     scope = access.unit_scope(user)
     unit_stmt = access.scope_units(select(Unit.kind, func.count()).where(Unit.is_active.is_(True)), user, Unit)
     unit_counts = dict(db.session.execute(unit_stmt.group_by(Unit.kind)).all())
@@ -34,9 +34,9 @@ def home():
             stmt = stmt.where(AuditEntry.district_id == scope.id)
         recent = db.session.scalars(stmt).all()
     template = {
-        Role.EXAM_ADMIN: "core/home_exam_admin.html",
-        Role.DISTRICT_ADMIN: "core/home_district_admin.html",
-        Role.OFFICE: "core/home_office.html",
+        Role.EXAM_ADMIN: "home/home_exam_admin.html",
+        Role.DISTRICT_ADMIN: "home/home_district_admin.html",
+        Role.OFFICE: "home/home_office.html",
     }[user.role]
     return render_template(template, unit_counts=unit_counts, staff_counts=staff_counts, recent=recent, scope=scope)
 

@@ -19,7 +19,7 @@ def wants_json():
 def error_response(status, message):
     if wants_json():
         return jsonify({"status": status, "error": message}), status
-    return render_template("core/error.html", status=status, message=message), status
+    return render_template("home/error.html", status=status, message=message), status
 
 
 def handle_http_error(exc):

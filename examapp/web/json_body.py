@@ -4,7 +4,7 @@ A body is taken only when it is a JSON object (not a list, a string, a number), 
 than ``MAX_DEPTH`` and without NaN or Infinity. Anything else is a 400 with a reason, never a 500:
 Werkzeug's own parser lets a deeply nested body raise RecursionError, and Flask-WTF hands a list
 body to a MultiDict that cannot take it. The body's size is bounded before parsing by
-MAX_CONTENT_LENGTH (a larger body is a 413, see examapp.core.errors).
+MAX_CONTENT_LENGTH (a larger body is a 413, see examapp.home.errors).
 """
 
 import json
