@@ -27,8 +27,10 @@ run: install
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## test: the whole suite (browser tests included when Chromium is installed)
+## test: the page's JavaScript units (Node's own runner), then the whole Python suite
+## (browser tests included when Chromium is installed)
 test: install-dev
+	node --test tests/js/
 	$(BIN)/pytest
 
 lint: install-dev

@@ -201,6 +201,9 @@ def register_static_versions(app):
 
     from werkzeug.security import safe_join
 
+    from .web import static_modules
+
+    static_modules.init_app(app)  # folders of ES modules: one version for the whole folder
     digests = {}  # (path, mtime, size) -> hash: a file changed under a running server gets a new one
 
     @app.url_defaults

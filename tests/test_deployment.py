@@ -199,7 +199,7 @@ def test_static_urls_carry_a_content_version_and_are_cached_for_a_year(app, clie
 
 def test_static_files_stay_cacheable_for_a_logged_in_user(app, as_role):
     with app.test_request_context():
-        js = url_for("static", filename="js/attempt.js")
+        js = url_for("static", filename="js/attempt/main.js")
     with as_role("examinee").get(js) as response:
         assert response.status_code == 200
         assert response.cache_control.max_age == YEAR and not response.cache_control.no_store
