@@ -106,3 +106,15 @@ def test_a_plain_static_url_is_built_as_before(app):
             r"/static/js/attempt/main\.js\?v=[0-9a-f]{12}", url_for("static", filename="js/attempt/main.js")
         )
         assert url_for("static", filename="js/attempt-nomodule.js").startswith("/static/js/attempt-nomodule.js?v=")
+
+
+def test_a_module_is_served_from_memory_and_answers_a_revalidation_with_304(app, client):
+    with app.test_request_context():
+        url = module_url("js/attempt", "queue.js")
+    with client.get(url) as response:
+        etag = response.headers["ETag"]
+    with client.get(url, headers={"If-None-Match": etag}) as response:
+        assert response.status_code == 304
+    with client.get(url, headers={"Range": "bytes=0-9"}) as response:
+        assert response.status_code == 206
+        assert response.get_data() == (MODULES / "queue.js").read_bytes()[:10]

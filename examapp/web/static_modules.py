@@ -12,13 +12,19 @@ static folder with the same year-long max-age, is public like every static file,
 cacheable for a logged-in user (see ``access.endpoint_permission`` and the app's
 ``security_headers``). Matching drops the digest segment and serves the file on disk, so a
 page loaded just before an upgrade still gets modules that load.
+
+The modules are served from memory (a dozen small files on every exam page's load): a
+connection the browser drops mid-file (a reload while the modules load) then leaves no
+file open behind it, which Werkzeug's development server would otherwise leak.
 """
 
 import hashlib
 import os
 
-from flask import current_app, url_for
+from flask import abort, current_app, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
 
 #: folders (under the static folder) whose files are ES modules that import each other
 MODULE_FOLDERS = ("js/attempt",)
@@ -71,6 +77,31 @@ class FolderDigests:
         return cached[1]
 
 
+class ModuleFiles:
+    """The bytes of the module files, read again when a file changes."""
+
+    def __init__(self):
+        self._cache = {}  # path -> ((mtime, size), bytes, etag)
+
+    def response(self, static_folder, folder, name):
+        path = safe_join(static_folder, folder, name)
+        if path is None or not os.path.isfile(path):
+            abort(404)
+        stat = os.stat(path)
+        cached = self._cache.get(path)
+        if cached is None or cached[0] != (stat.st_mtime_ns, stat.st_size):
+            with open(path, "rb") as fh:
+                content = fh.read()
+            cached = ((stat.st_mtime_ns, stat.st_size), content, hashlib.sha256(content).hexdigest()[:16])
+            self._cache[path] = cached
+        response = Response(cached[1], mimetype="text/javascript")
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.get_send_file_max_age(name)
+        response.last_modified = int(stat.st_mtime)
+        response.set_etag(cached[2])
+        return response.make_conditional(request, accept_ranges=True, complete_length=len(cached[1]))
+
+
 def module_url(folder, name):
     """The versioned URL of module ``name`` in ``folder``: ``/static/<folder>/<digest>/<name>``."""
     digests = current_app.extensions["static_module_digests"]
@@ -88,3 +119,14 @@ def init_app(app):
             endpoint="static",
         )
     app.add_template_global(module_url)
+
+    files = ModuleFiles()
+    serve_static_file = app.view_functions["static"]
+
+    def serve_static(filename):
+        folder, _, name = filename.rpartition("/")
+        if folder in MODULE_FOLDERS and name.endswith(".js"):
+            return files.response(app.static_folder, folder, name)
+        return serve_static_file(filename=filename)
+
+    app.view_functions["static"] = serve_static

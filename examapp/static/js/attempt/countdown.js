@@ -18,6 +18,10 @@ export function createCountdown({ seconds, now, resyncMs = 30000 }) {
   let lastSync = now();
   const announced = {};
 
+  function secondsLeft() {
+    return Math.max(0, Math.round((endsAt - now()) / 1000));
+  }
+
   return {
     sync(secondsLeft) {
       if (typeof secondsLeft === "number") {
@@ -25,12 +29,8 @@ export function createCountdown({ seconds, now, resyncMs = 30000 }) {
         lastSync = now();
       }
     },
-    secondsLeft() {
-      return Math.max(0, Math.round((endsAt - now()) / 1000));
-    },
-    isUp() {
-      return this.secondsLeft() === 0;
-    },
+    secondsLeft: secondsLeft,
+    isUp: () => secondsLeft() === 0,
     // nothing was heard from the server for about resyncMs
     needsResync() {
       return now() - lastSync >= resyncMs - 1000;
