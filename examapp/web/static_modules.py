@@ -120,6 +120,7 @@ def init_app(app):
         )
     app.add_template_global(module_url)
 
+    # the static endpoint's own view, with the module folders answered from memory
     files = ModuleFiles()
     serve_static_file = app.view_functions["static"]
 
