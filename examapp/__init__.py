@@ -134,6 +134,10 @@ def register_blueprints(app):
 def register_hooks(app):
     # registered first, so that it runs after every other after_request hook
     transaction.init_app(app)
+    # a refused request is written to the audit log (access stays below audit)
+    from .audit.refusals import note_refusal
+
+    app.extensions["refusal_recorder"] = note_refusal
 
     @app.before_request
     def remember_client_address():

@@ -8,11 +8,11 @@ a district admin's reach is computed in exactly one way.
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from .auth.models import Role
-from .org.models import UnitKind
+from .extensions import login_manager
+from .roles import Role
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -119,11 +119,7 @@ def guard():
         if request.is_json or accept["application/json"] > accept["text/html"]:
             # a page's JSON request (a save) is told plainly, so the page keeps what it holds
             # and asks the person to log in again instead of following a redirect
-            from flask import jsonify
-
             return jsonify({"status": 401, "reason": "login", "error": "登录已失效，请重新登录"}), 401
-        from .extensions import login_manager
-
         return login_manager.unauthorized()
     if current_user.must_change_password and endpoint not in _PASSWORD_CHANGE_ENDPOINTS:
         if request.method == "GET":
@@ -162,11 +158,6 @@ def scope_roster(stmt, user, entry_model):
     return stmt.where(entry_model.district_id == scope.id)
 
 
-def _unit_in_scope(user, unit):
-    scope = unit_scope(user)
-    return scope is None or unit.is_within(scope)
-
-
 def can(user, permission, obj=None):
     """May ``user`` exercise ``permission`` on ``obj`` (or at all, when None)?"""
     if not has_role_permission(user, permission):
@@ -176,74 +167,52 @@ def can(user, permission, obj=None):
     return _object_allowed(user, permission, obj) is True
 
 
+#: model class -> rule(user, permission, obj): True, "hidden" (outside the user's reach) or
+#: "forbidden" (visible, not allowed). Each feature registers the rules of its own models.
+_OBJECT_RULES = {}
+
+
+def object_rule(*models):
+    """Register the object-access rule of ``models`` (a decorator, used beside the models)."""
+
+    def decorator(rule):
+        for model in models:
+            if model in _OBJECT_RULES:
+                raise ValueError(f"{model.__name__} already has an access rule")
+            _OBJECT_RULES[model] = rule
+        return rule
+
+    return decorator
+
+
 def _object_allowed(user, permission, obj):
     """True, or "hidden" (outside the user's reach) or "forbidden" (visible, not allowed)."""
-    from .audit.models import AuditEntry
-    from .auth.models import User
-    from .org.models import Unit
-
-    if isinstance(obj, Unit):
-        if not _unit_in_scope(user, obj):
-            return "hidden"
-        if permission == "units.edit" and user.role == Role.DISTRICT_ADMIN:
-            # A district admin keeps the units under the district, not the district itself.
-            return True if obj.id != user.unit_id else "forbidden"
-        return True
-    if isinstance(obj, User):
-        if not _unit_in_scope(user, obj.unit):
-            return "hidden"
-        if permission == "staff.edit" and user.role == Role.DISTRICT_ADMIN:
-            return True if obj.role == Role.EXAMINEE else "forbidden"
-        return True
-    from .exams.models import Exam, RosterEntry
-    from .sitting.models import Attempt
-
-    if isinstance(obj, Exam):
-        # District admins see every exam; what they see of its roster is scoped (scope_roster).
-        return True
-    if isinstance(obj, Attempt) and permission == "sitting.sit":
-        # An attempt is seen and changed by its owner only.
-        return True if obj.user_id == user.id else "forbidden"
-    if isinstance(obj, RosterEntry | Attempt):
-        entry = obj if isinstance(obj, RosterEntry) else obj.roster_entry
-        scope = unit_scope(user)
-        if scope is None or entry.district_id == scope.id:
-            return True
-        return "hidden"
-    from .accreditation.models import AccreditationRecord
-    from .accreditation.models_hearing import Hearing
-    from .accreditation.models_inspection import Inspection
-    from .accreditation.models_onsite import OnsiteCheck
-    from .accreditation.models_recommend import Recommendation, RecommendationMaterial
-
-    if isinstance(
-        obj, AccreditationRecord | Recommendation | RecommendationMaterial | Hearing | Inspection | OnsiteCheck
-    ):
-        # everything of a unit's accreditation is reached through its district
-        scope = unit_scope(user)
-        return True if scope is None or obj.district_id == scope.id else "hidden"
-    if isinstance(obj, AuditEntry):
-        scope = unit_scope(user)
-        if scope is None:
-            return True
-        return True if obj.district_id == scope.id else "hidden"
+    for cls in type(obj).__mro__:
+        rule = _OBJECT_RULES.get(cls)
+        if rule is not None:
+            return rule(user, permission, obj)
     raise TypeError(f"no access rule for {type(obj).__name__}")
 
 
-def own_attempts(user_id):
-    """The sitting.sit rule for attempts (owner only) as a SQL condition on the user's id (a
-    value or a bind parameter), for statements that check it in the database instead of on a
-    loaded attempt."""
-    from .sitting.models import Attempt
+def unit_in_scope(user, unit):
+    """Is ``unit`` within the part of the city ``user`` may reach?"""
+    scope = unit_scope(user)
+    return scope is None or unit.is_within(scope)
 
-    return Attempt.user_id == user_id
+
+def district_in_scope(user, district_id):
+    """The rule of everything reached through its district (a roster row, an accreditation record,
+    an audit entry): True, or "hidden" outside a district admin's own district."""
+    scope = unit_scope(user)
+    return True if scope is None or district_id == scope.id else "hidden"
 
 
 def _refuse(user, permission, obj, status):
-    """Abort with ``status``; the refusal goes to the audit log (rate-limited, ``audit.refusals``)."""
-    from .audit.refusals import note_refusal
-
-    note_refusal(user, permission, obj, status)
+    """Abort with ``status``; the refusal goes to the audit log (rate-limited, ``audit.refusals``,
+    which the app factory hands in as ``refusal_recorder``)."""
+    recorder = current_app.extensions.get("refusal_recorder")
+    if recorder is not None:
+        recorder(user, permission, obj, status)
     abort(status)
 
 
@@ -258,17 +227,6 @@ def ensure(user, permission, obj=None):
         _refuse(user, permission, obj, 404)
     if verdict != True:  # noqa: E712 - the verdict is True or a reason string
         _refuse(user, permission, obj, 403)
-
-
-def may_place_unit(user, kind, parent):
-    """May ``user`` hold a unit of ``kind`` under ``parent``?"""
-    if not has_role_permission(user, "units.edit"):
-        return False
-    if user.role == Role.DISTRICT_ADMIN:
-        if kind in (UnitKind.CITY, UnitKind.DISTRICT):
-            return False
-        return parent is not None and _unit_in_scope(user, parent)
-    return True
 
 
 def roles_assignable_by(user):

@@ -4,7 +4,8 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.chain import ChainedMixin
+from .. import access
+from ..audit.chain import ChainedMixin, register_chain
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -202,3 +203,18 @@ class RecordEntry(ChainedMixin, db.Model):
 
 # the models of the other three checks and the recommendations (imported for their tables)
 from . import models_hearing, models_inspection, models_onsite, models_recommend  # noqa: E402, F401
+
+register_chain("records", "验收记录", RecordEntry, order=2)
+
+
+@access.object_rule(
+    AccreditationRecord,
+    models_recommend.Recommendation,
+    models_recommend.RecommendationMaterial,
+    models_hearing.Hearing,
+    models_inspection.Inspection,
+    models_onsite.OnsiteCheck,
+)
+def _accreditation_rule(user, permission, obj):
+    # everything of a unit's accreditation is reached through its district
+    return access.district_in_scope(user, obj.district_id)

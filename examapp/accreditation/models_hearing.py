@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..audit.labels import register_value_labels
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..errors import DomainError
@@ -108,3 +109,6 @@ class QuestionnaireResponse(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     hearing = relationship("Hearing")
+
+
+register_value_labels("hearing", "source", SatisfactionSource.LABELS)

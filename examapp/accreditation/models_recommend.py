@@ -3,6 +3,7 @@
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..audit.labels import register_value_labels
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -80,3 +81,6 @@ class RecommendationMaterial(db.Model):
     @property
     def district_id(self):
         return self.recommendation.district_id
+
+
+register_value_labels("recommendation", "status", RecommendationStatus.LABELS)

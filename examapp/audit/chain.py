@@ -133,3 +133,19 @@ def verify_chain(name, model, batch=2000):
     if last_seq != expected_seq - 1 or last_hash != expected_prev:
         return count, (None, f"链尾与记录不符：应有 {last_seq} 条，实有 {expected_seq - 1} 条（末尾的记录被删除）")
     return count, None
+
+
+#: chain name -> (order, label, model); the owner of each chained table registers it, so that
+#: the verifier imports none of them
+_CHAINS = {}
+
+
+def register_chain(name, label, model, order):
+    """Make ``model`` (a ``ChainedMixin`` table whose entries link under ``name``) verifiable;
+    ``flask audit verify`` checks the chains by ``order``."""
+    _CHAINS[name] = (order, label, model)
+
+
+def chains():
+    """[(name, label, model)] of every registered chain, in their order."""
+    return [(name, label, model) for name, (_, label, model) in sorted(_CHAINS.items(), key=lambda kv: kv[1][0])]

@@ -9,12 +9,10 @@ audit_cli = AppGroup("audit", help="操作日志：校验哈希链")
 @audit_cli.command("verify")
 def verify_command():
     """Recompute every chained entry; exit status 1 and the first broken entry if any."""
-    from ..accreditation.models import RecordEntry
-    from .chain import verify_chain
-    from .models import AuditEntry
+    from .chain import chains, verify_chain
 
     broken = False
-    for name, label, model in (("audit", "操作日志", AuditEntry), ("records", "验收记录", RecordEntry)):
+    for name, label, model in chains():
         count, problem = verify_chain(name, model)
         if problem is None:
             click.echo(f"{label}：{count} 条记录，哈希链完整")

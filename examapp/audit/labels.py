@@ -191,29 +191,22 @@ def field_label(key):
     return FIELD_LABELS.get(key, key)
 
 
-@cache
-def _value_labels():
-    """{(object type, field): {code: label}}, built once the models can be imported."""
-    from ..accreditation.models_hearing import SatisfactionSource
-    from ..accreditation.models_recommend import RecommendationStatus
-    from ..auth.models import Role
-    from ..bank.grading import MultipleMode
-    from ..exams.models import ExamStatus, PaperMode, ReleaseMode
-    from ..org.models import UnitKind
-    from ..sitting.models import AttemptState
+#: {(object type, field): {code: label}}; each feature registers the codes of its own models
+#: (``register_value_labels``), so that the log stays below every feature it records
+_VALUE_LABELS = {(None, "answer_status"): {"403": "拒绝（403）", "404": "按不存在答复（404）"}}
 
-    return {
-        ("user", "role"): Role.LABELS,
-        ("unit", "kind"): UnitKind.LABELS,
-        ("exam", "status"): ExamStatus.LABELS,
-        ("exam", "paper_mode"): PaperMode.LABELS,
-        ("exam", "release_mode"): ReleaseMode.LABELS,
-        ("exam", "multiple_mode"): MultipleMode.LABELS,
-        ("attempt", "state"): AttemptState.LABELS,
-        ("recommendation", "status"): RecommendationStatus.LABELS,
-        ("hearing", "source"): SatisfactionSource.LABELS,
-        (None, "answer_status"): {"403": "拒绝（403）", "404": "按不存在答复（404）"},
-    }
+#: {field: one row of a list value as text}, e.g. an exam's blueprint, registered by its owner
+_ROW_FORMATTERS = {}
+
+
+def register_value_labels(object_type, field, labels):
+    """Show ``field`` of ``object_type`` entries (a code) by its label."""
+    _VALUE_LABELS[(object_type, field)] = labels
+
+
+def register_row_formatter(field, formatter):
+    """Show each row of the list ``field`` with ``formatter`` (rows joined by "；")."""
+    _ROW_FORMATTERS[field] = formatter
 
 
 @cache
@@ -225,28 +218,6 @@ def _display_zone():
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
 
 
-def _blueprint_row(row):
-    from ..bank.content import Difficulty, QType
-
-    if not isinstance(row, list | tuple) or len(row) != 5:
-        return show_value(row)
-    category, qtype, difficulty, count, points = row
-    parts = [
-        show_value(category),
-        QType.LABELS.get(qtype, show_value(qtype)),
-        Difficulty.LABELS.get(difficulty, "不限难度") if difficulty else "不限难度",
-        f"{show_value(count)} 题",
-        f"每题 {show_value(points)} 分",
-    ]
-    return "，".join(parts)
-
-
-def _fixed_row(row):
-    if not isinstance(row, list | tuple) or len(row) != 2:
-        return show_value(row)
-    return f"试题版本 {show_value(row[0])}（{show_value(row[1])} 分）"
-
-
 def show_value(value, key=None, object_type=None):
     """One before/after value as text a person reads: 是/否, —, Beijing time, lists and dicts spelled out."""
     if value is None or value == "" or value == "None":  # "None": a str() of nothing, kept as text
@@ -255,10 +226,8 @@ def show_value(value, key=None, object_type=None):
         return "是" if value else "否"
     if value in ("True", "False"):
         return "是" if value == "True" else "否"
-    if key == "blueprint" and isinstance(value, list):
-        return "；".join(_blueprint_row(row) for row in value) or "—"
-    if key == "fixed" and isinstance(value, list):
-        return "；".join(_fixed_row(row) for row in value) or "—"
+    if key in _ROW_FORMATTERS and isinstance(value, list):
+        return "；".join(_ROW_FORMATTERS[key](row) for row in value) or "—"
     if isinstance(value, dict):
         parts = [f"{field_label(k)}：{show_value(v, k, object_type)}" for k, v in value.items()]
         return "；".join(parts) or "—"
@@ -269,7 +238,7 @@ def show_value(value, key=None, object_type=None):
     if isinstance(value, Decimal | float):
         return format(value, "f") if isinstance(value, Decimal) else str(value)
     if isinstance(value, str):
-        labels = _value_labels().get((object_type, key)) or _value_labels().get((None, key))
+        labels = _VALUE_LABELS.get((object_type, key)) or _VALUE_LABELS.get((None, key))
         if labels and value in labels:
             return labels[value]
         if _ISO_MOMENT.match(value):

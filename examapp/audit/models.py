@@ -1,10 +1,11 @@
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import access
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
-from .chain import ChainedMixin
+from .chain import ChainedMixin, register_chain
 
 
 class AuditEntry(ChainedMixin, db.Model):
@@ -53,3 +54,11 @@ class AuditEntry(ChainedMixin, db.Model):
     def actor_display(self):
         """Who acted, as shown to users: system changes (CLI, demo data) read 系统."""
         return "系统" if self.actor_id is None else self.actor_username
+
+
+register_chain("audit", "操作日志", AuditEntry, order=1)
+
+
+@access.object_rule(AuditEntry)
+def _audit_entry_rule(user, permission, entry):
+    return access.district_in_scope(user, entry.district_id)

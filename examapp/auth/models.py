@@ -2,32 +2,13 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import access
+from ..audit.labels import register_value_labels
 from ..db_types import UTCDateTime
 from ..extensions import db
 from ..models_base import TimestampMixin
+from ..roles import Role
 from .passwords import hash_generated_password, hash_password, is_password
-
-
-class Role:
-    EXAMINEE = "examinee"
-    DISTRICT_ADMIN = "district_admin"
-    EXAM_ADMIN = "exam_admin"
-    OFFICE = "office"
-
-    ALL = (EXAMINEE, DISTRICT_ADMIN, EXAM_ADMIN, OFFICE)
-    LABELS = {
-        EXAMINEE: "考生",
-        DISTRICT_ADMIN: "区县管理员",
-        EXAM_ADMIN: "考试管理员",
-        OFFICE: "领导小组办公室",
-    }
-
-    @classmethod
-    def from_label(cls, label):
-        for role, text in cls.LABELS.items():
-            if text == label:
-                return role
-        return None
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -93,3 +74,15 @@ class UserSession(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+
+
+@access.object_rule(User)
+def _user_rule(user, permission, person):
+    if not access.unit_in_scope(user, person.unit):
+        return "hidden"
+    if permission == "staff.edit" and user.role == Role.DISTRICT_ADMIN:
+        return True if person.role == Role.EXAMINEE else "forbidden"
+    return True
+
+
+register_value_labels("user", "role", Role.LABELS)

@@ -62,7 +62,7 @@ class QuestionImportFlow(ImportFlow):
         try:
             batch = get_staged(actor, self.kind, token)
         except NotFound as exc:
-            return render_template("core/error.html", status=404, message=exc.message), 404
+            return render_template("home/error.html", status=404, message=exc.message), 404
         form = ImportConfirmForm()
         plan, problems = self.check_rows(actor, batch.rows)
         if batch.applied_at is not None:

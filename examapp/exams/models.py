@@ -7,6 +7,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import access
+from ..audit.labels import register_row_formatter, register_value_labels, show_value
+from ..bank.content import Difficulty, QType
 from ..bank.grading import MultipleMode
 from ..clock import utcnow
 from ..db_types import UTCDateTime
@@ -265,3 +268,46 @@ class RosterEntry(db.Model):
     @property
     def is_excused(self):
         return self.excuse_reason is not None
+
+
+@access.object_rule(Exam)
+def _exam_rule(user, permission, exam):
+    # District admins see every exam; what they see of its roster is scoped (access.scope_roster).
+    return True
+
+
+@access.object_rule(RosterEntry)
+def _roster_entry_rule(user, permission, entry):
+    return access.district_in_scope(user, entry.district_id)
+
+
+register_value_labels("exam", "status", ExamStatus.LABELS)
+register_value_labels("exam", "paper_mode", PaperMode.LABELS)
+register_value_labels("exam", "release_mode", ReleaseMode.LABELS)
+register_value_labels("exam", "multiple_mode", MultipleMode.LABELS)
+
+
+def _blueprint_row(row):
+    """One row of an exam's blueprint in the audit log: category, type, difficulty, count, points."""
+    if not isinstance(row, list | tuple) or len(row) != 5:
+        return show_value(row)
+    category, qtype, difficulty, count, points = row
+    parts = [
+        show_value(category),
+        QType.LABELS.get(qtype, show_value(qtype)),
+        Difficulty.LABELS.get(difficulty, "不限难度") if difficulty else "不限难度",
+        f"{show_value(count)} 题",
+        f"每题 {show_value(points)} 分",
+    ]
+    return "，".join(parts)
+
+
+def _fixed_row(row):
+    """One question of a fixed paper in the audit log: the question version and its points."""
+    if not isinstance(row, list | tuple) or len(row) != 2:
+        return show_value(row)
+    return f"试题版本 {show_value(row[0])}（{show_value(row[1])} 分）"
+
+
+register_row_formatter("blueprint", _blueprint_row)
+register_row_formatter("fixed", _fixed_row)

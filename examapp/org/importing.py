@@ -6,7 +6,7 @@ from .. import access
 from ..audit.services import record_change
 from ..extensions import db
 from ..spreadsheets import Problem
-from .models import Unit, UnitKind
+from .models import Unit, UnitKind, may_place_unit
 from .services import CODE_PATTERN, create_unit, get_unit_by_code
 
 COLUMNS = {"单位编码": True, "单位名称": True, "类型": True, "上级单位编码": False}
@@ -106,7 +106,7 @@ def check_rows(actor, rows):
             problems.append(Problem(f"上级单位“{parent_db.name}”已停用", r, "上级单位编码"))
             continue
         anchor = parent_db if parent_db is not None else _anchor_in_db(parent_file, by_code)
-        if anchor is None or not access.may_place_unit(actor, kind, anchor):
+        if anchor is None or not may_place_unit(actor, kind, anchor):
             problems.append(Problem("您无权在该上级单位下导入单位", r, "上级单位编码"))
             continue
         if parent_db is not None and db.session.scalar(

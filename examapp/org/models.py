@@ -1,8 +1,11 @@
 from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import access
+from ..audit.labels import register_value_labels
 from ..extensions import db
 from ..models_base import TimestampMixin
+from ..roles import Role
 
 
 class UnitKind:
@@ -99,3 +102,30 @@ class Unit(TimestampMixin, db.Model):
             by_id = dict(rows)
             names = [by_id[i] for i in ids if i in by_id]
         return " / ".join([*names, self.name])
+
+
+# --- access rules -------------------------------------------------------------
+
+
+@access.object_rule(Unit)
+def _unit_rule(user, permission, unit):
+    if not access.unit_in_scope(user, unit):
+        return "hidden"
+    if permission == "units.edit" and user.role == Role.DISTRICT_ADMIN:
+        # A district admin keeps the units under the district, not the district itself.
+        return True if unit.id != user.unit_id else "forbidden"
+    return True
+
+
+def may_place_unit(user, kind, parent):
+    """May ``user`` hold a unit of ``kind`` under ``parent``?"""
+    if not access.has_role_permission(user, "units.edit"):
+        return False
+    if user.role == Role.DISTRICT_ADMIN:
+        if kind in (UnitKind.CITY, UnitKind.DISTRICT):
+            return False
+        return parent is not None and access.unit_in_scope(user, parent)
+    return True
+
+
+register_value_labels("unit", "kind", UnitKind.LABELS)

@@ -4,11 +4,10 @@ import re
 
 from sqlalchemy import func, select
 
-from .. import access
 from ..audit.services import record_change
 from ..errors import DomainError
 from ..extensions import db
-from .models import Unit, UnitKind
+from .models import Unit, UnitKind, may_place_unit
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 IMPORT_COLUMNS = {"单位编码": True, "单位名称": True, "类型": True, "上级单位编码": False}
@@ -76,7 +75,7 @@ def create_unit(actor, *, code, name, kind, parent):
     code, name = _clean_code_and_name(code, name)
     if kind not in UnitKind.ALL:
         raise DomainError("单位类型无效", field="kind")
-    if actor is not None and not access.may_place_unit(actor, kind, parent):
+    if actor is not None and not may_place_unit(actor, kind, parent):
         raise DomainError("您无权在该上级单位下新建此类单位", field="parent")
     if get_unit_by_code(code) is not None:
         raise DomainError(f"单位编码“{code}”已存在", field="code")
@@ -108,7 +107,7 @@ def update_unit(actor, unit, *, code, name, parent, reason=None):
     if parent is not None and parent.is_within(unit):
         raise DomainError("不能把单位移到它自己或它的下级单位之下", field="parent")
     if (parent.id if parent else None) != unit.parent_id:
-        if actor is not None and not access.may_place_unit(actor, unit.kind, parent):
+        if actor is not None and not may_place_unit(actor, unit.kind, parent):
             raise DomainError("您无权把单位移到该上级单位之下", field="parent")
         validate_placement(unit.kind, parent)
     _check_name_free(name, parent, exclude_id=unit.id)

@@ -3,6 +3,8 @@ from datetime import timedelta
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import access
+from ..audit.labels import register_value_labels
 from ..clock import utcnow
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -194,3 +196,21 @@ class LateDelivery(db.Model):
     @property
     def status_label(self):
         return LateStatus.LABELS[self.status]
+
+
+@access.object_rule(Attempt)
+def _attempt_rule(user, permission, attempt):
+    if permission == "sitting.sit":
+        # An attempt is seen and changed by its owner only.
+        return True if attempt.user_id == user.id else "forbidden"
+    return access.district_in_scope(user, attempt.roster_entry.district_id)
+
+
+def own_attempts(user_id):
+    """The sitting.sit rule for attempts (owner only) as a SQL condition on the user's id (a
+    value or a bind parameter), for statements that check it in the database instead of on a
+    loaded attempt."""
+    return Attempt.user_id == user_id
+
+
+register_value_labels("attempt", "state", AttemptState.LABELS)

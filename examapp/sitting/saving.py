@@ -25,12 +25,11 @@ from datetime import timedelta
 from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.sql import ClauseElement
 
-from ..access import own_attempts
 from ..bank.content import QType
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from .models import Attempt, AttemptItem, AttemptState
+from .models import Attempt, AttemptItem, AttemptState, own_attempts
 
 #: how fresh the attempt's "last saved" time is kept
 LAST_SAVE_RESOLUTION = timedelta(seconds=30)

@@ -45,7 +45,7 @@ def _json_refusal(exc, status):
 
 def _json_payload():
     """The request's JSON object, or None for anything else (no body, not JSON, a list, a number,
-    a body nested too deep): see examapp.core.json_body."""
+    a body nested too deep): see examapp.web.json_body."""
     return json_body.json_object()
 
 
