@@ -43,7 +43,7 @@ from examapp.bank.content import Difficulty, QType, QuestionData  # noqa: E402
 from examapp.bank.models import Question, QuestionVersion, Status  # noqa: E402
 from examapp.bank.services import create_category, create_question  # noqa: E402
 from examapp.clock import FrozenClock, SystemClock  # noqa: E402
-from examapp.demo_data import CITY, DISTRICTS, GIVEN, SURNAMES  # noqa: E402
+from examapp.demo.data import CITY, DISTRICTS, GIVEN, SURNAMES  # noqa: E402
 from examapp.exams.models import Exam  # noqa: E402
 from examapp.exams.services import ExamSettings, close_exam, create_exam, publish_exam, set_blueprint  # noqa: E402
 from examapp.extensions import db  # noqa: E402

@@ -79,7 +79,7 @@ from exam_day_locust import PASSWORD, Day, Examinee, clock, sleep_until  # noqa:
 from examapp import create_app  # noqa: E402
 from examapp.auth.models import Role, User  # noqa: E402
 from examapp.clock import utcnow  # noqa: E402
-from examapp.demo_data import CITY, DISTRICTS  # noqa: E402
+from examapp.demo.data import CITY, DISTRICTS  # noqa: E402
 from examapp.exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint  # noqa: E402
 from examapp.extensions import db  # noqa: E402
 from examapp.org.models import UnitKind  # noqa: E402

@@ -41,7 +41,7 @@ def demo_load():
         past = create_past_demo_exam()
         db.session.commit()
         click.echo(f"已创建已结束的演示考试“{past.title}”（二七区，模拟作答，可由领导小组办公室封存）")
-        from .demo_integrity import create_integrity_demo_exam
+        from .demo.integrity import create_integrity_demo_exam
 
         sitting, planted = create_integrity_demo_exam()
         db.session.commit()

@@ -10,12 +10,16 @@ from ..downloads import send_table
 from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
+from ..web.form_errors import report
 from . import importing
 from .forms import UnitForm, UnitStatusForm
 from .models import Unit, UnitKind
 from .services import create_unit, set_unit_active, update_unit
 
 bp = Blueprint("org", __name__, url_prefix="/units", template_folder="templates")
+
+# The service's names for the unit form's fields.
+UNIT_FIELDS = {"parent": "parent_id"}
 
 unit_import = ImportFlow(
     kind="units",
@@ -112,19 +116,12 @@ def create():
         try:
             unit = create_unit(current_user, code=form.code.data, name=form.name.data, kind=kind, parent=parent)
         except DomainError as exc:
-            db.session.rollback()
-            _field(form, exc).errors.append(exc.message)
+            report(exc, form, fields=UNIT_FIELDS, default="name")
         else:
-            db.session.commit()
             flash(f"已新建单位“{unit.name}”", "success")
             return redirect(url_for("org.detail", unit_id=unit.id))
     status = 400 if request.method == "POST" else 200
     return render_template("org/form.html", form=form, unit=None), status
-
-
-def _field(form, exc):
-    mapping = {"parent": "parent_id"}
-    return getattr(form, mapping.get(exc.field, exc.field) or "name", form.name)
 
 
 @bp.get("/<int:unit_id>")
@@ -167,10 +164,8 @@ def edit(unit_id):
                 current_user, unit, code=form.code.data, name=form.name.data, parent=parent, reason=form.reason.data
             )
         except DomainError as exc:
-            db.session.rollback()
-            _field(form, exc).errors.append(exc.message)
+            report(exc, form, fields=UNIT_FIELDS, default="name")
         else:
-            db.session.commit()
             flash("单位信息已保存", "success")
             return redirect(url_for("org.detail", unit_id=unit.id))
     status = 400 if request.method == "POST" else 200
@@ -189,10 +184,8 @@ def set_status(unit_id):
     try:
         set_unit_active(current_user, unit, activate, reason=form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
     else:
-        db.session.commit()
         flash("单位已启用" if activate else "单位已停用", "success")
     return redirect(url_for("org.detail", unit_id=unit.id))
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from examapp.demo_integrity import create_integrity_demo_exam
+from examapp.demo.integrity import create_integrity_demo_exam
 from examapp.extensions import db
 from examapp.integrity.models import Finding, FindingKind
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .extensions import db
+from ..extensions import db
 
 SINGLES, JUDGES, POINTS = 40, 10, 2
 EXTRA_PEOPLE = 48
@@ -32,7 +32,7 @@ BROWSERS = [
 
 def _paper(rng):
     """[(version, difficulty, distractor weights)] of the fixed paper, drawn from the published bank."""
-    from .bank.models import Question, QuestionVersion, Status
+    from ..bank.models import Question, QuestionVersion, Status
 
     def versions(qtype, count):
         found = db.session.scalars(
@@ -62,10 +62,10 @@ def _answer(rng, ability, question):
 
 def _people(district):
     """The district's examinees, with 48 more demo staff spread over its communities."""
-    from .auth.models import Role, User
-    from .demo_data import GIVEN, SURNAMES
-    from .org.models import Unit, UnitKind
-    from .staff.services import create_user
+    from ..auth.models import Role, User
+    from ..org.models import Unit, UnitKind
+    from ..staff.services import create_user
+    from .data import GIVEN, SURNAMES
 
     communities = db.session.scalars(
         select(Unit).where(Unit.kind == UnitKind.COMMUNITY, Unit.path.startswith(district.path)).order_by(Unit.code)
@@ -96,7 +96,7 @@ def _time_answer(timing, item, at, latest):
 def _follow(timing, source, copier, copied):
     """The copier gives each copied answer 10 to 40 s after the source gave it, as someone
     reading a neighbour's screen does."""
-    from .sitting.models import AttemptItem
+    from ..sitting.models import AttemptItem
 
     given = {
         item.question_version_id: item.first_answered_at
@@ -116,14 +116,14 @@ def create_integrity_demo_exam():
 
     Returns (exam, planted): planted = {"copying": (source, copier), "stand_in": (stand-in, [sat for])}
     as User objects."""
-    from .clock import utcnow
-    from .exams.models import ReleaseMode
-    from .exams.services import ExamSettings, add_to_roster, close_exam, create_exam, publish_exam, set_fixed_paper
-    from .integrity.services import compute_findings
-    from .org.models import Unit
-    from .sitting.models import AttemptEvent, AttemptItem
-    from .sitting.page import claim_attempt
-    from .sitting.services import start_attempt, submit_attempt
+    from ..clock import utcnow
+    from ..exams.models import ReleaseMode
+    from ..exams.services import ExamSettings, add_to_roster, close_exam, create_exam, publish_exam, set_fixed_paper
+    from ..integrity.services import compute_findings
+    from ..org.models import Unit
+    from ..sitting.models import AttemptEvent, AttemptItem
+    from ..sitting.page import claim_attempt
+    from ..sitting.services import start_attempt, submit_attempt
 
     rng = random.Random(27)  # 郑政办〔2005〕27号: the same sitting on every machine
     now = utcnow()

@@ -2,13 +2,13 @@
 
 from sqlalchemy import func, select
 
-from .auth.models import Role, User
-from .auth.services import generate_password
-from .demo_data import CITY, DISTRICTS, GIVEN, SURNAMES
-from .extensions import db
-from .org.models import Unit, UnitKind
-from .org.services import create_unit
-from .staff.services import create_user
+from ..auth.models import Role, User
+from ..auth.services import generate_password
+from ..extensions import db
+from ..org.models import Unit, UnitKind
+from ..org.services import create_unit
+from ..staff.services import create_user
+from .data import CITY, DISTRICTS, GIVEN, SURNAMES
 
 DEMO_ACCOUNTS = [
     # username, name, role, unit code
@@ -90,8 +90,8 @@ def create_demo_exam():
     """A published exam open for a week with 金水区 on its roster, drawn from the loaded bank."""
     from datetime import timedelta
 
-    from .clock import utcnow
-    from .exams.models import ReleaseMode
+    from ..clock import utcnow
+    from ..exams.models import ReleaseMode
 
     now = utcnow()
     return _published_demo_exam(
@@ -105,7 +105,7 @@ def create_demo_exam():
 
 def _published_demo_exam(title, district_code, opens_at, closes_at, release_mode):
     """A published 100-point demo exam of the loaded bank with a district's staff on its roster."""
-    from .exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
+    from ..exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
 
     exam = create_exam(
         None,
@@ -163,10 +163,10 @@ def create_past_demo_exam():
     import random
     from datetime import timedelta
 
-    from .clock import utcnow
-    from .exams.models import ReleaseMode, RosterEntry
-    from .exams.services import close_exam
-    from .sitting.services import start_attempt, submit_attempt
+    from ..clock import utcnow
+    from ..exams.models import ReleaseMode, RosterEntry
+    from ..exams.services import close_exam
+    from ..sitting.services import start_attempt, submit_attempt
 
     rng = random.Random(2005)  # the same figures on every machine
     now = utcnow()
@@ -190,7 +190,7 @@ def create_past_demo_exam():
         scores = PAST_UNIT_SCORES[number % len(PAST_UNIT_SCORES)]
         for index, entry in enumerate(members):
             if number == 1 and index == len(members) - 1:
-                from .results.services import excuse_absence
+                from ..results.services import excuse_absence
 
                 excuse_absence(None, entry, "考试当日因公外出（演示数据）")
                 continue
@@ -210,7 +210,7 @@ def create_past_demo_exam():
 
 
 def _demo_rows():
-    from .bank.services import get_category_by_name
+    from ..bank.services import get_category_by_name
 
     rows = []
     for name, counts in DEMO_BLUEPRINT:
@@ -228,8 +228,8 @@ def open_demo_cycle(days=14):
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from .accreditation.services import cycle_for_year
-    from .clock import utcnow
+    from ..accreditation.services import cycle_for_year
+    from ..clock import utcnow
 
     today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
     cycle = cycle_for_year(today.year)
