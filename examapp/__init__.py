@@ -2,7 +2,6 @@
 
 import logging
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_login import current_user
@@ -16,12 +15,13 @@ from .accreditation import models as _accreditation_models  # noqa: F401
 from .audit import models as _audit_models  # noqa: F401
 from .auth import models as _auth_models  # noqa: F401
 from .bank import models as _bank_models  # noqa: F401
-from .clock import SystemClock
+from .clock import SystemClock, local_time
 from .config import build_config
 from .exams import models as _exam_models  # noqa: F401
 from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
 from .integrity import models as _integrity_models  # noqa: F401
+from .numbers import plain
 from .org import models as _org_models  # noqa: F401
 from .request_context import client_address
 from .results import models as _results_models  # noqa: F401
@@ -161,15 +161,13 @@ def register_hooks(app):
 
 
 def register_template_helpers(app):
-    display_zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
-
     @app.template_filter("local_dt")
     def local_dt(value, fmt="%Y-%m-%d %H:%M"):
         if value is None:
             return ""
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(display_zone).strftime(fmt)
+        return local_time(value).strftime(fmt)
 
     from .audit.services import ACTION_LABELS
 
@@ -178,10 +176,7 @@ def register_template_helpers(app):
     @app.template_filter("points")
     def points(value):
         """A Decimal score or mark without trailing zeros: 1.00 -> 1, 1.50 -> 1.5."""
-        if value is None:
-            return ""
-        text = f"{value:f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        return "" if value is None else plain(value)
 
     @app.context_processor
     def inject_access():

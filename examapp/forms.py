@@ -4,7 +4,10 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from werkzeug.datastructures import MultiDict
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
+from .reasons import MAX_REASON_LENGTH, too_long
 from .web.json_body import JsonFormMeta, bad_request, require_json_object
 
 
@@ -39,3 +42,13 @@ class StrictJsonFormMeta(JsonFormMeta):
 class BaseForm(FlaskForm):
     class Meta(StrictJsonFormMeta):
         locales = ["zh"]
+
+
+def reason_field(label="原因", required=False, required_message=None, limit=MAX_REASON_LENGTH, rows=2):
+    """A text area for a reason, note or comment kept in the record, with the one length rule."""
+    first = DataRequired(required_message or f"请填写{label.split('（')[0]}") if required else Optional()
+    return TextAreaField(
+        label,
+        validators=[first, Length(max=limit, message=too_long(label.split("（")[0], limit))],
+        render_kw={"rows": rows, "maxlength": limit},
+    )

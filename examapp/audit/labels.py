@@ -9,7 +9,8 @@ nobody named is shown as it is, never dropped.
 import re
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+
+from ..clock import local_time
 
 ACTION_LABELS = {
     "unit.create": "新建单位",
@@ -209,15 +210,6 @@ def register_row_formatter(field, formatter):
     _ROW_FORMATTERS[field] = formatter
 
 
-@cache
-def _display_zone():
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-
-
 def show_value(value, key=None, object_type=None):
     """One before/after value as text a person reads: 是/否, —, Beijing time, lists and dicts spelled out."""
     if value is None or value == "" or value == "None":  # "None": a str() of nothing, kept as text
@@ -255,7 +247,7 @@ def _local(moment):
 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_display_zone()).strftime("%Y-%m-%d %H:%M:%S")
+    return local_time(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def change_rows(entry):

@@ -10,7 +10,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..forms import BaseForm
+from ..forms import BaseForm, reason_field
+from ..reasons import MAX_REASON_LENGTH, too_long
 from .content import (
     LETTERS,
     Difficulty,
@@ -53,7 +54,8 @@ class QuestionForm(BaseForm):
     explanation = TextAreaField("解析（选填）")
     source = StringField("依据（政策文件及条款）")
     note = StringField(
-        "修改说明（选填，记入版本历史）", validators=[Optional(), Length(max=500, message="修改说明不能超过 500 个字")]
+        "修改说明（选填，记入版本历史）",
+        validators=[Optional(), Length(max=MAX_REASON_LENGTH, message=too_long("修改说明"))],
     )
     #: the version the editor started from (to refuse overwriting a newer one)
     base_version = HiddenField()
@@ -125,7 +127,7 @@ class QuestionForm(BaseForm):
 
 
 class StatusForm(BaseForm):
-    reason = TextAreaField("原因（选填）", validators=[Optional(), Length(max=500, message="原因不能超过 500 个字")])
+    reason = reason_field("原因（选填）")
 
 
 class CategoryForm(BaseForm):
@@ -138,9 +140,7 @@ class CategoryForm(BaseForm):
         default="0",
         validators=[Optional(), Regexp(r"^-?\d{1,4}$", message="请填写 -9999 到 9999 的整数")],
     )
-    reason = TextAreaField(
-        "修改原因（选填）", validators=[Optional(), Length(max=500, message="原因不能超过 500 个字")]
-    )
+    reason = reason_field("修改原因（选填）")
 
 
 class ImportConfirmForm(BaseForm):

@@ -1,8 +1,8 @@
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
-from ..forms import BaseForm
+from ..forms import BaseForm, reason_field
 from .models import UnitKind
 
 
@@ -13,8 +13,8 @@ class UnitForm(BaseForm):
         "类型", choices=[SelectChoice(k, UnitKind.LABELS[k]) for k in UnitKind.ALL if k != UnitKind.CITY]
     )
     parent_id = SelectField("上级单位", coerce=int, validators=[DataRequired("请选择上级单位")])
-    reason = TextAreaField("修改原因", validators=[Optional(), Length(max=500)])
+    reason = reason_field("修改原因")
 
 
 class UnitStatusForm(BaseForm):
-    reason = TextAreaField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+    reason = reason_field("原因", required=True)

@@ -1,7 +1,7 @@
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import BaseForm
+from ..forms import BaseForm, reason_field
 
 
 class StaffForm(BaseForm):
@@ -10,8 +10,8 @@ class StaffForm(BaseForm):
     role = SelectField("角色")
     unit_id = SelectField("所属单位", coerce=int, validators=[DataRequired("请选择所属单位")])
     phone = StringField("手机号", validators=[Optional(), Length(max=20)])
-    reason = TextAreaField("修改原因", validators=[Optional(), Length(max=500)])
+    reason = reason_field("修改原因")
 
 
 class ReasonForm(BaseForm):
-    reason = TextAreaField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+    reason = reason_field("原因", required=True)
