@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import AUTHENTICATED, PUBLIC, requires
 from ..errors import DomainError
-from ..extensions import db
+from ..web.form_errors import report
 from .forms import ChangePasswordForm, LoginForm
 from .services import LoginRefused, authenticate, change_own_password, end_every_session, end_session
 
@@ -49,7 +49,6 @@ def login():
             session.clear()  # a new session at login: nothing of the old one survives
             login_user(user)
             session.permanent = True
-            db.session.commit()
             if user.must_change_password:
                 flash("首次登录或密码已被重置，请先设置新密码", "warning")
                 return redirect(url_for("auth.change_password"))
@@ -64,7 +63,6 @@ def login():
 def logout():
     # the login's server-side row goes: a copy of this cookie opens nothing afterwards
     end_session(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash("您已退出登录", "info")
@@ -75,7 +73,6 @@ def logout():
 @requires(AUTHENTICATED)
 def logout_everywhere():
     end_every_session(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash("已退出所有设备上的登录，请重新登录", "info")
@@ -92,13 +89,11 @@ def change_password():
                 current_user._get_current_object(), form.current_password.data, form.new_password.data
             )
         except DomainError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "new_password").errors.append(exc.message)
+            report(exc, form, default="new_password")
         else:
             # Other sessions end with the epoch bump; this one continues under the new id
             # (and keeps its server-side row).
             login_user(user)
-            db.session.commit()
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("home.home"))
     status = 400 if request.method == "POST" else 200

@@ -11,6 +11,8 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..imports.services import get_staged, mark_applied
+from ..web.form_errors import report
+from ..web.transaction import fail
 from . import importing
 from .card import question_card_html, text_html
 from .content import LETTERS, Difficulty, QType, check_question, stem_key
@@ -71,7 +73,6 @@ class QuestionImportFlow(ImportFlow):
             status = Status.PUBLISHED if form.publish.data else Status.DRAFT
             result = self.apply_plan(actor, plan, batch.filename, status=status)
             mark_applied(batch)
-            db.session.commit()
             return on_applied(result, batch)
         return render_template(
             "bank/import_preview.html", flow=self, form=form, batch=batch, plan=plan, problems=problems
@@ -177,7 +178,6 @@ def bulk_status():
             return redirect(back)
         stmt = select(Question).where(Question.id.in_(ids))
     changed, unchanged = bulk_change_status(current_user, stmt, target, reason=form.reason.data)
-    db.session.commit()
     verb = "发布" if target == Status.PUBLISHED else "停用"
     message = f"已{verb} {changed} 道试题"
     if unchanged:
@@ -263,17 +263,17 @@ def _save(form, question, data):
             base = int(form.base_version.data) if (form.base_version.data or "").isdigit() else None
             version = update_question(current_user, question, data, base_number=base, note=form.note.data)
             message = f"已保存为第 {version.number} 版" if version else "内容没有变化，未生成新版本"
-        db.session.commit()
+        db.session.flush()  # a version number taken meanwhile by another editor fails here, not at the commit
     except InvalidQuestion as exc:
-        db.session.rollback()
+        fail()
         form.show_problems(exc.problems)
         return None
     except DomainError as exc:
-        db.session.rollback()
+        fail()
         form.show_problems([(exc.field or "stem", exc.message)])
         return None
     except IntegrityError:
-        db.session.rollback()
+        fail()
         form.show_problems([("stem", "该试题刚被他人修改，请重新打开后再修改")])
         return None
     flash(message, "success")
@@ -323,10 +323,9 @@ def set_status(question_id):
     try:
         change_status(current_user, question, target, reason=form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
+        fail()
         flash(exc.message, "warning")
     else:
-        db.session.commit()
         flash(
             "试题已发布，可以被抽到试卷中" if target == Status.PUBLISHED else "试题已停用，不会再被抽到新试卷中",
             "success",
@@ -422,11 +421,8 @@ def _category_page(form, category):
                     reason=form.reason.data,
                 )
         except DomainError as exc:
-            db.session.rollback()
-            target = getattr(form, exc.field or "name", form.name)
-            target.errors = [*target.errors, exc.message]
+            report(exc, form, fields={"parent": "parent_id"}, default="name")
         else:
-            db.session.commit()
             flash(f"知识点“{category.name}”已保存", "success")
             return redirect(url_for("bank.categories"))
     status = 400 if request.method == "POST" else 200
@@ -461,10 +457,9 @@ def category_delete(category_id):
     try:
         delete_category(current_user, category)
     except DomainError as exc:
-        db.session.rollback()
+        fail()
         flash(exc.message, "warning")
     else:
-        db.session.commit()
         flash(f"知识点“{name}”已删除", "success")
     return redirect(url_for("bank.categories"))
 

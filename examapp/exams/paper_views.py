@@ -15,12 +15,13 @@ from ..bank.models import Question, QuestionVersion
 from ..bank.services import category_tree
 from ..errors import DomainError
 from ..extensions import db
+from ..web.transaction import fail
+from .blueprint import bp, get_exam
 from .forms import BlueprintForm, FixedPaperForm, optional_int
 from .models import PaperMode
 from .paper import draw_paper, paper_problems
 from .queries import bank_availability
 from .services import set_blueprint, set_fixed_paper
-from .views import bp, get_exam
 
 #: "第 3 行…" / "第 3 题…": the row a service message is about
 _ROW_OF_MESSAGE = re.compile(r"^第 (\d+) [行题]")
@@ -108,12 +109,11 @@ def paper(exam_id):
             try:
                 set_blueprint(current_user, exam, [row.as_row() for _index, row in kept])
             except DomainError as exc:
-                db.session.rollback()
+                fail()
                 positions = {position: index for position, (index, _row) in enumerate(kept, start=1)}
                 row_errors, problems = _place_problems(_problems_of(exc), positions)
                 status = 400
             else:
-                db.session.commit()
                 flash("组卷规则已保存：总分 100 分，题库中的试题足够抽取", "success")
                 return redirect(url_for("exams.paper", exam_id=exam.id))
     form.set_category_choices(_category_choices())
@@ -181,7 +181,6 @@ def fixed_paper(exam_id):
         else:
             row_errors, problems = _save_fixed(exam, form)
             if not row_errors and not problems:
-                db.session.commit()
                 flash("固定试卷已保存：总分 100 分", "success")
                 return redirect(url_for("exams.fixed_paper", exam_id=exam.id))
             status = 400
@@ -219,7 +218,7 @@ def _save_fixed(exam, form):
     try:
         set_fixed_paper(current_user, exam, items)
     except DomainError as exc:
-        db.session.rollback()
+        fail()
         positions = {position: index for position, (index, _item) in enumerate(kept, start=1)}
         return _place_problems(_problems_of(exc), positions)
     return {}, []

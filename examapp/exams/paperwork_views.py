@@ -8,10 +8,10 @@ from ..access import requires
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
+from .blueprint import bp, get_exam
 from .forms import ActionForm
 from .paperwork import issue_admission_tickets
 from .queries import roster_in_unit, roster_unit_counts, unit_full_names
-from .views import bp, get_exam
 
 
 def _unit(unit_id):

@@ -11,11 +11,11 @@ from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
+from .blueprint import bp, get_exam
 from .forms import RosterAddForm, RosterRemoveForm
 from .models import ExamStatus, RosterEntry
 from .queries import district_names, roster_statement, roster_unit_counts, unit_choices
 from .services import add_to_roster, remove_from_roster
-from .views import bp, get_exam
 
 PER_PAGE = 50
 

@@ -3,7 +3,7 @@
 The paper, roster and paperwork pages register on the same blueprint from their own modules.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,31 +15,18 @@ from ..bank.grading import MultipleMode
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..web.transaction import fail
+
+# The feature's other pages: importing them adds their routes to ``bp``.
+from . import paper_views, paperwork_views, roster_views  # noqa: F401
+from .blueprint import bp, get_exam
 from .forms import ActionForm, ExamForm
 from .models import Exam, ExamStatus, PaperMode, ReleaseMode
 from .paper import paper_problems, paper_total
 from .queries import roster_counts, roster_unit_counts
 from .services import close_exam, create_exam, current_settings, publish_exam, publish_problems, update_exam
 
-bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder="templates")
 PER_PAGE = 30
-
-
-@bp.context_processor
-def monitor_link():
-    """The live monitor is its own feature: link to it only once its page exists."""
-    return {
-        "has_monitor": "monitor.exam" in current_app.view_functions,
-        "has_analysis": "analysis.exam" in current_app.view_functions,
-    }
-
-
-def get_exam(exam_id, permission):
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        abort(404)
-    access.ensure(current_user, permission, exam)
-    return exam
 
 
 @bp.get("/")
@@ -63,7 +50,7 @@ def index():
 
 
 def _settings_page(form, exam):
-    """Create and edit: parse, call the service, commit once; errors go back on their fields."""
+    """Create and edit: parse and call the service; errors go back on their fields (and nothing is kept)."""
     errors = []
     locked = exam is not None and exam.status == ExamStatus.PUBLISHED
     ended = exam is not None and exam.status in (ExamStatus.CLOSED, ExamStatus.SEALED)
@@ -78,10 +65,9 @@ def _settings_page(form, exam):
                 else:
                     update_exam(current_user, exam, settings, reason=form.reason.data)
             except DomainError as exc:
-                db.session.rollback()
+                fail()
                 errors = form.show_problems(getattr(exc, "problems", None) or [(exc.field, exc.message)])
             else:
-                db.session.commit()
                 flash("考试设置已保存", "success")
                 return redirect(url_for("exams.detail", exam_id=exam.id))
         if locked:
@@ -147,9 +133,8 @@ def publish(exam_id):
     try:
         publish_exam(current_user, exam)
     except DomainError as exc:
-        db.session.rollback()
+        fail()  # the page shows the exam as it was
         return _detail_page(exam, 400, getattr(exc, "problems", None) or [exc.message])
-    db.session.commit()
     flash("考试已发布：名单中的考生可以在开放时间内登录参加考试", "success")
     return redirect(url_for("exams.detail", exam_id=exam.id))
 
@@ -163,12 +148,7 @@ def close(exam_id):
     try:
         close_exam(current_user, exam)
     except DomainError as exc:
-        db.session.rollback()
+        fail()  # the page shows the exam as it was
         return _detail_page(exam, 400, [exc.message])
-    db.session.commit()
     flash("考试已结束", "success")
     return redirect(url_for("exams.detail", exam_id=exam.id))
-
-
-# The other pages of the feature register their routes on ``bp``.
-from . import paper_views, paperwork_views, roster_views  # noqa: E402, F401

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from ..downloads import send_table
 from ..errors import NotFound
-from ..extensions import db
 from ..spreadsheets import SpreadsheetError, read_table
 from .forms import ConfirmForm, UploadForm
 from .services import get_staged, mark_applied, stage_rows
@@ -55,7 +54,6 @@ class ImportFlow:
                 _plan, problems = self.check_rows(actor, rows)
                 if not problems:
                     batch = stage_rows(actor, self.kind, upload.filename, rows)
-                    db.session.commit()
                     return redirect(url_for(self.preview_endpoint, token=batch.token))
             status = 422
         elif request.method == "POST":
@@ -76,7 +74,6 @@ class ImportFlow:
         if request.method == "POST" and form.validate_on_submit() and not problems and batch.applied_at is None:
             result = self.apply_plan(actor, plan, batch.filename)
             mark_applied(batch)
-            db.session.commit()
             return on_applied(result, batch)
         status = 422 if problems else 200
         return render_template(

@@ -12,11 +12,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..org.models import Unit
+from ..web.form_errors import report
 from . import importing
 from .forms import ReasonForm, StaffForm
 from .services import create_user, reset_password, set_user_enabled, update_user
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+
+# The service's names for the person form's fields.
+STAFF_FIELDS = {"unit": "unit_id"}
 PER_PAGE = 50
 
 staff_import = ImportFlow(
@@ -113,18 +117,11 @@ def create():
                 phone=form.phone.data,
             )
         except DomainError as exc:
-            db.session.rollback()
-            _field(form, exc).errors.append(exc.message)
+            report(exc, form, fields=STAFF_FIELDS, default="name")
         else:
-            db.session.commit()
             return render_template("staff/password_issued.html", issued=[(user, password)], title="账号已创建")
     status = 400 if request.method == "POST" else 200
     return render_template("staff/form.html", form=form, person=None), status
-
-
-def _field(form, exc):
-    mapping = {"unit": "unit_id"}
-    return getattr(form, mapping.get(exc.field, exc.field) or "name", form.name)
 
 
 @bp.get("/<int:user_id>")
@@ -157,10 +154,8 @@ def edit(user_id):
                 reason=form.reason.data,
             )
         except DomainError as exc:
-            db.session.rollback()
-            _field(form, exc).errors.append(exc.message)
+            report(exc, form, fields=STAFF_FIELDS, default="name")
         else:
-            db.session.commit()
             flash("人员信息已保存", "success")
             return redirect(url_for("staff.detail", user_id=person.id))
     status = 400 if request.method == "POST" else 200
@@ -179,10 +174,8 @@ def set_status(user_id):
     try:
         set_user_enabled(current_user, person, enable, reason=form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
     else:
-        db.session.commit()
         flash("账号已启用" if enable else "账号已停用，其所有登录已失效", "success")
     return redirect(url_for("staff.detail", user_id=person.id))
 
@@ -196,7 +189,6 @@ def reset(user_id):
         flash("请填写重置原因", "danger")
         return redirect(url_for("staff.detail", user_id=person.id))
     password = reset_password(current_user, person, reason=form.reason.data)
-    db.session.commit()
     return render_template("staff/password_issued.html", issued=[(person, password)], title="密码已重置")
 
 
