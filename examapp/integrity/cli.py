@@ -1,12 +1,11 @@
 """``flask integrity report EXAM_ID --out FILE.xlsx`` and ``flask integrity sweep`` (cron, after exams end)."""
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from ..clock import display_zone
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
@@ -35,7 +34,7 @@ def report_command(exam_id, out):
     db.session.commit()
     findings, _ = queries.list_findings(exam.id)
     units = queries.unit_names({u for f in findings for u in f.unit_ids})
-    data = build_workbook(findings, units, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    data = build_workbook(findings, units, display_zone())
     Path(out).write_bytes(data)
     click.echo(f"已计算 {run.attempts} 份答卷（{run.seconds:.1f} 秒），{len(findings)} 个疑点，已写入 {out}")
 

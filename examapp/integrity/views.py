@@ -1,17 +1,18 @@
 """The findings pages: the list of an exam's findings, one finding's evidence, review, recompute, export."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access
 from ..access import requires
+from ..clock import display_zone
 from ..downloads import send_spreadsheet
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
+from ..web.form_errors import report
 from . import pace, queries, services
 from .export import build_workbook
 from .forms import ComputeForm, ReviewForm
@@ -94,10 +95,8 @@ def compute(exam_id):
     try:
         run = services.compute_findings(exam, current_user)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(url_for("integrity.exam", exam_id=exam.id))
-    db.session.commit()
     flash(f"已重新计算：{run.attempts} 份答卷，发现 {run.findings} 个疑点（用时 {run.seconds:.1f} 秒）", "success")
     return redirect(url_for("integrity.exam", exam_id=exam.id))
 
@@ -151,10 +150,8 @@ def review(exam_id, finding_id):
     try:
         services.review_finding(current_user, finding, form.note.data)
     except DomainError as exc:
-        db.session.rollback()
-        form.note.errors = [exc.message]
+        report(exc, form, default="note")
         return _render_finding(exam, finding, form), 400
-    db.session.commit()
     flash("已记录复核意见", "success")
     return redirect(url_for("integrity.finding", exam_id=exam.id, finding_id=finding.id))
 
@@ -165,5 +162,5 @@ def export(exam_id):
     exam = _exam(exam_id)
     findings, _ = queries.list_findings(exam.id)
     units = queries.unit_names({u for f in findings for u in f.unit_ids})
-    data = build_workbook(findings, units, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    data = build_workbook(findings, units, display_zone())
     return send_spreadsheet(data, "xlsx", f"integrity-{exam.id}")

@@ -9,6 +9,7 @@ from .. import access
 from ..access import requires
 from ..errors import DomainError
 from ..extensions import db
+from ..web.form_errors import report
 from . import corrections
 from .forms import CorrectionDecisionForm
 from .models import CorrectionStatus, PendingCorrection
@@ -72,13 +73,11 @@ def _decide(correction_id, action, done):
     try:
         action(current_user._get_current_object(), proposal, form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
         if exc.field == "reason":
-            form.reason.errors = [*form.reason.errors, exc.message]
+            report(exc, form)
             return _render({proposal.id: form}, status=400)
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(url_for("corrections.index"))
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("corrections.index"))
 

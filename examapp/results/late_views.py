@@ -19,6 +19,7 @@ from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from ..forms import BaseForm
 from ..sitting.models import Attempt, AttemptEvent, LateStatus, SubmitReason
+from ..web.transaction import fail
 from . import corrections, late
 from .services import MAX_REASON_LENGTH
 
@@ -113,18 +114,16 @@ def decide(attempt_id):
                 office_applies=actor.role == Role.OFFICE,
             )
             if outcome.proposed:
-                db.session.commit()
                 flash("接受这些答案会改变单位的考试结论，已提交领导小组办公室确认，确认后生效。", "warning")
                 return redirect(url_for("late_review.attempt", attempt_id=attempt_id))
             decision = outcome.result
         else:
             decision = late.reject_late(actor, attempt, form.deliveries.data, form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
+        fail()
         target = form.deliveries if exc.field == "deliveries" else form.reason if exc.field == "reason" else None
         (target.errors if target is not None else form.form_errors).append(exc.message)
         return _render_attempt(db.session.get(Attempt, attempt_id), form), 400
-    db.session.commit()
     flash(_done_message(form.accept.data, decision), "success")
     return redirect(url_for("late_review.attempt", attempt_id=attempt_id))
 

@@ -1,10 +1,8 @@
 """The office's results pages: the city table of units, a unit's staff, sealing, corrections, exports."""
 
-from datetime import UTC, datetime
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,14 +10,14 @@ from .. import access
 from ..access import requires
 from ..auth.models import User
 from ..bank.models import QuestionVersion
-from ..clock import utcnow
+from ..clock import display_zone, file_stamp, utcnow
 from ..downloads import send_spreadsheet
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..extensions import db
-from ..monitor.forms import first_error
 from ..org.models import Unit, UnitKind
 from ..sitting.models import Attempt, AttemptState
+from ..web.form_errors import first_error, report
 from . import corrections, late, services
 from .export import build_workbook, person_status
 from .forms import ExcuseForm, RegradeForm, SealForm, WithdrawExcuseForm
@@ -41,10 +39,6 @@ SORT_KEYS = {
     "lowest": lambda s: s.lowest if s.lowest is not None else -1,
     "verdict": lambda s: Verdict.ALL.index(s.verdict),
 }
-
-
-def _zone():
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
 
 
 def _exam(exam_id, permission="results.view"):
@@ -151,9 +145,8 @@ def print_report(exam_id):
 def export(exam_id):
     exam = _exam(exam_id)
     district_id, _fixed = _district_filter()
-    data = build_workbook(exam, _zone(), district_id)
-    stamp = datetime.now(UTC).astimezone(_zone()).strftime("%Y%m%d")
-    return send_spreadsheet(data, "xlsx", f"exam-{exam.id}-results-{stamp}")
+    data = build_workbook(exam, display_zone(), district_id)
+    return send_spreadsheet(data, "xlsx", f"exam-{exam.id}-results-{file_stamp()}")
 
 
 @bp.post("/exams/<int:exam_id>/results/seal")
@@ -167,10 +160,8 @@ def seal(exam_id):
     try:
         scores = services.seal_exam(current_user._get_current_object(), exam)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(url_for("results.exam", exam_id=exam.id))
-    db.session.commit()
     disqualified = sum(1 for s in scores if s.verdict == Verdict.DISQUALIFIED)
     flash(f"成绩已封存：{len(scores)} 个单位，其中 {disqualified} 个单位取消验收资格，已写入验收记录。", "success")
     return redirect(url_for("results.exam", exam_id=exam.id))
@@ -239,10 +230,8 @@ def _correction(exam, entry, form, kind, done):
             current_user._get_current_object(), exam, kind, {"entry_id": entry.id}, form.reason.data
         )
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(back)
-    db.session.commit()
     if outcome.proposed:
         flash(f"{outcome.proposal.summary}：{PROPOSED}", "info")
         return redirect(back)
@@ -294,10 +283,8 @@ def regrade(exam_id):
             form.reason.data,
         )
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(back)
-    db.session.commit()
     if outcome.proposed:
         flash(f"{outcome.proposal.summary}：{PROPOSED}", "info")
         return redirect(back)
