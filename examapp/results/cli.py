@@ -1,12 +1,11 @@
 """``flask report unit-scores EXAM_ID --out FILE.xlsx``: the same workbook as the results page's export."""
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from ..clock import display_zone
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 
@@ -33,7 +32,7 @@ def unit_scores_command(exam_id, out, district_code):
         district_id = district.id
     if not out.lower().endswith(".xlsx"):
         raise click.ClickException("输出文件应以 .xlsx 结尾")
-    data = build_workbook(exam, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]), district_id)
+    data = build_workbook(exam, display_zone(), district_id)
     Path(out).write_bytes(data)
     state = "已封存" if exam.status == ExamStatus.SEALED else f"未封存（{exam.status_label}），实时数据"
     click.echo(f"已写入 {out}（{len(data)} 字节；{state}）")
