@@ -3,9 +3,7 @@
 from dataclasses import fields
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -22,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..bank.content import Difficulty, QType
 from ..bank.forms import optional_id
 from ..bank.grading import MultipleMode
-from ..clock import utcnow
+from ..clock import display_zone, utcnow
 from ..forms import BaseForm
 from .models import PaperMode, ReleaseMode
 from .services import EDITABLE_WHEN_PUBLISHED, ExamSettings
@@ -31,12 +29,8 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m
 BAD_TIME = "请按“年-月-日 时:分”填写时间（北京时间）"
 
 
-def display_zone():
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-
-
 def to_utc(value):
-    """An aware datetime (the form's Asia/Shanghai input) as aware UTC; None stays None."""
+    """An aware datetime (the form's input, in the display zone) as aware UTC; None stays None."""
     return value.astimezone(UTC) if value is not None else None
 
 
