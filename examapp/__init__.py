@@ -11,12 +11,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import access
 
 # Models are imported so that Alembic and relationships see every table.
-from .accreditation import models as _accreditation_models  # noqa: F401
+from .accreditation.hearing import models as _hearing_models  # noqa: F401
+from .accreditation.inspection import models as _inspection_models  # noqa: F401
+from .accreditation.onsite import models as _onsite_models  # noqa: F401
+from .accreditation.recommend import models as _recommendation_models  # noqa: F401
 from .audit import models as _audit_models  # noqa: F401
 from .auth import models as _auth_models  # noqa: F401
 from .bank import models as _bank_models  # noqa: F401
 from .clock import SystemClock, local_time
 from .config import build_config
+from .cycles import models as _cycle_models  # noqa: F401
 from .exams import models as _exam_models  # noqa: F401
 from .extensions import csrf, db, login_manager, migrate
 from .imports import models as _import_models  # noqa: F401
@@ -95,7 +99,7 @@ def _configure_sqlite(engine, busy_timeout_ms):
 
 
 def register_blueprints(app):
-    from .accreditation.views import bp as accreditation_bp
+    from .accreditation.blueprints import BLUEPRINTS as accreditation_bps
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
@@ -125,7 +129,7 @@ def register_blueprints(app):
         analysis_bp,
         late_review_bp,
         corrections_bp,
-        accreditation_bp,
+        *accreditation_bps,
         integrity_bp,
     ):
         app.register_blueprint(bp)

@@ -7,30 +7,32 @@ from datetime import date
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from examapp.accreditation import inspection, onsite, storage
+from examapp.accreditation import storage
 from examapp.accreditation.checklist import NUMBER
-from examapp.accreditation.onsite_list import id_check_character
-from examapp.accreditation.services import cycle_for_year, record_for
+from examapp.accreditation.inspection import services as inspection
+from examapp.accreditation.onsite import services as onsite
+from examapp.accreditation.onsite.people_sheet import id_check_character
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.extensions import db
 
 VIEWERS = {"district_admin", "exam_admin", "office"}
 CHECKERS = {"office"}
 
 EXPECTED = {
-    "accreditation.inspection": ("GET", VIEWERS),
-    "accreditation.inspection_edit": ("GET", CHECKERS),
-    "accreditation.inspection_print": ("GET", VIEWERS),
-    "accreditation.inspection_photo": ("GET", VIEWERS),
-    "accreditation.inspection_photo_upload": ("POST", CHECKERS),
-    "accreditation.inspection_photo_remove": ("POST", CHECKERS),
-    "accreditation.onsite": ("GET", VIEWERS),
-    "accreditation.onsite_target": ("POST", CHECKERS),
-    "accreditation.onsite_import": ("POST", CHECKERS),
-    "accreditation.onsite_template": ("GET", CHECKERS),
-    "accreditation.onsite_draw": ("POST", CHECKERS),
-    "accreditation.onsite_verify": ("GET", CHECKERS),
-    "accreditation.onsite_print": ("GET", VIEWERS),
-    "accreditation.onsite_export": ("GET", VIEWERS),
+    "accreditation_inspection.inspection": ("GET", VIEWERS),
+    "accreditation_inspection.inspection_edit": ("GET", CHECKERS),
+    "accreditation_inspection.inspection_print": ("GET", VIEWERS),
+    "accreditation_inspection.inspection_photo": ("GET", VIEWERS),
+    "accreditation_inspection.inspection_photo_upload": ("POST", CHECKERS),
+    "accreditation_inspection.inspection_photo_remove": ("POST", CHECKERS),
+    "accreditation_onsite.onsite": ("GET", VIEWERS),
+    "accreditation_onsite.onsite_target": ("POST", CHECKERS),
+    "accreditation_onsite.onsite_import": ("POST", CHECKERS),
+    "accreditation_onsite.onsite_template": ("GET", CHECKERS),
+    "accreditation_onsite.onsite_draw": ("POST", CHECKERS),
+    "accreditation_onsite.onsite_verify": ("GET", CHECKERS),
+    "accreditation_onsite.onsite_print": ("GET", VIEWERS),
+    "accreditation_onsite.onsite_export": ("GET", VIEWERS),
 }
 
 _PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -82,12 +84,16 @@ def _drawn_check(world):
 
 def url_params(endpoint, world, user):
     """Concrete URL arguments (objects inside district A). Called inside a request context."""
-    if endpoint == "accreditation.onsite_template":
+    if endpoint == "accreditation_onsite.onsite_template":
         return {}
-    if endpoint.startswith("accreditation.inspection_photo"):
+    if endpoint.startswith("accreditation_inspection.inspection_photo"):
         return {"item_id": _photo_item(world).id}
-    if endpoint.startswith("accreditation.inspection"):
+    if endpoint.startswith("accreditation_inspection.inspection"):
         return {"record_id": _record(world).id}
-    if endpoint in ("accreditation.onsite", "accreditation.onsite_target", "accreditation.onsite_import"):
+    if endpoint in (
+        "accreditation_onsite.onsite",
+        "accreditation_onsite.onsite_target",
+        "accreditation_onsite.onsite_import",
+    ):
         return {"record_id": _record(world).id}
     return {"record_id": _drawn_check(world).id}

@@ -1,8 +1,8 @@
 """Permission-matrix rows for 一听: the hearing page, its recording and questionnaire controls (the office),
 and the residents' public questionnaire (anyone, no login). Merged by tests/test_permissions.py."""
 
-from examapp.accreditation import hearing as hearing_services
-from examapp.accreditation.services import cycle_for_year, record_for
+from examapp.accreditation.hearing import services as hearing_services
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.extensions import db
 
 VIEWERS = {"district_admin", "exam_admin", "office"}
@@ -10,14 +10,14 @@ CHECKERS = {"office"}
 EVERYONE = {"anonymous", "examinee", "district_admin", "exam_admin", "office"}
 
 EXPECTED = {
-    "accreditation.hearing": ("GET", VIEWERS),
-    "accreditation.hearing_record": ("POST", CHECKERS),
-    "accreditation.hearing_open_questionnaire": ("POST", CHECKERS),
-    "accreditation.hearing_close_questionnaire": ("POST", CHECKERS),
-    "accreditation.hearing_questionnaire_print": ("GET", CHECKERS),
-    "accreditation.hearing_qr": ("GET", CHECKERS),
-    "accreditation.questionnaire": ("GET", EVERYONE),
-    "accreditation.questionnaire_submit": ("POST", EVERYONE),
+    "accreditation_hearing.hearing": ("GET", VIEWERS),
+    "accreditation_hearing.hearing_record": ("POST", CHECKERS),
+    "accreditation_hearing.hearing_open_questionnaire": ("POST", CHECKERS),
+    "accreditation_hearing.hearing_close_questionnaire": ("POST", CHECKERS),
+    "accreditation_hearing.hearing_questionnaire_print": ("GET", CHECKERS),
+    "accreditation_hearing.hearing_qr": ("GET", CHECKERS),
+    "accreditation_hearing.questionnaire": ("GET", EVERYONE),
+    "accreditation_hearing.questionnaire_submit": ("POST", EVERYONE),
 }
 
 
@@ -31,6 +31,6 @@ def url_params(endpoint, world, user):
     elif not hearing.questionnaire_open:
         hearing.open_questionnaire(hearing_services.new_token())
     db.session.flush()
-    if endpoint in ("accreditation.questionnaire", "accreditation.questionnaire_submit"):
+    if endpoint in ("accreditation_hearing.questionnaire", "accreditation_hearing.questionnaire_submit"):
         return {"token": hearing.questionnaire_token}
     return {"record_id": record.id}

@@ -7,8 +7,8 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from examapp.accreditation import storage
-from examapp.accreditation.models_recommend import Recommendation, RecommendationMaterial
-from examapp.accreditation.services import cycle_for_year, record_for
+from examapp.accreditation.recommend.models import Recommendation, RecommendationMaterial
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.extensions import db
 
 from .test_accreditation_storage import PDF as _PDF  # a real PDF: the upload check parses it
@@ -17,17 +17,17 @@ VIEWERS = {"district_admin", "exam_admin", "office"}
 RECOMMENDERS = {"district_admin"}
 
 EXPECTED = {
-    "accreditation.recommendations": ("GET", VIEWERS),
-    "accreditation.recommendations_print": ("GET", VIEWERS),
-    "accreditation.recommend_district": ("GET", VIEWERS),
-    "accreditation.recommend_unit": ("POST", RECOMMENDERS),
-    "accreditation.submit_recommendations": ("POST", RECOMMENDERS),
-    "accreditation.recommendation": ("GET", VIEWERS),
-    "accreditation.recommendation_application": ("POST", RECOMMENDERS),
-    "accreditation.recommendation_upload": ("POST", RECOMMENDERS),
-    "accreditation.recommendation_material": ("GET", VIEWERS),
-    "accreditation.recommendation_material_delete": ("POST", RECOMMENDERS),
-    "accreditation.recommendation_remove": ("POST", RECOMMENDERS),
+    "accreditation_recommend.recommendations": ("GET", VIEWERS),
+    "accreditation_recommend.recommendations_print": ("GET", VIEWERS),
+    "accreditation_recommend.recommend_district": ("GET", VIEWERS),
+    "accreditation_recommend.recommend_unit": ("POST", RECOMMENDERS),
+    "accreditation_recommend.submit_recommendations": ("POST", RECOMMENDERS),
+    "accreditation_recommend.recommendation": ("GET", VIEWERS),
+    "accreditation_recommend.recommendation_application": ("POST", RECOMMENDERS),
+    "accreditation_recommend.recommendation_upload": ("POST", RECOMMENDERS),
+    "accreditation_recommend.recommendation_material": ("GET", VIEWERS),
+    "accreditation_recommend.recommendation_material_delete": ("POST", RECOMMENDERS),
+    "accreditation_recommend.recommendation_remove": ("POST", RECOMMENDERS),
 }
 
 
@@ -60,16 +60,19 @@ def _recommendation(world):
 
 def url_params(endpoint, world, user):
     """Concrete URL arguments (objects inside district A). Called inside a request context."""
-    if endpoint in ("accreditation.recommendations", "accreditation.recommendations_print"):
+    if endpoint in ("accreditation_recommend.recommendations", "accreditation_recommend.recommendations_print"):
         return {}
-    if endpoint == "accreditation.submit_recommendations":
+    if endpoint == "accreditation_recommend.submit_recommendations":
         return {}
-    if endpoint == "accreditation.recommend_district":
+    if endpoint == "accreditation_recommend.recommend_district":
         return {"district_id": world.districts["a"].id}
-    if endpoint == "accreditation.recommend_unit":
+    if endpoint == "accreditation_recommend.recommend_unit":
         return {"unit_id": world.streets["a"].id}
     rec, material = _recommendation(world)
     params = {"recommendation_id": rec.id}
-    if endpoint in ("accreditation.recommendation_material", "accreditation.recommendation_material_delete"):
+    if endpoint in (
+        "accreditation_recommend.recommendation_material",
+        "accreditation_recommend.recommendation_material_delete",
+    ):
         params["material_id"] = material.id
     return params

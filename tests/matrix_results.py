@@ -3,8 +3,8 @@ tests/test_permissions.py)."""
 
 from sqlalchemy import select
 
-from examapp.accreditation.models import AccreditationRecord, RecordStatus
-from examapp.accreditation.services import cycle_for_year
+from examapp.cycles.models import AccreditationRecord, RecordStatus
+from examapp.cycles.services import cycle_for_year
 from examapp.exams.models import RosterEntry
 from examapp.extensions import db
 from examapp.results.models import PendingCorrection

@@ -5,10 +5,10 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from examapp.accreditation.models import RecordEntry
 from examapp.audit.chain import GENESIS, ChainHead, digest, verify_chain
 from examapp.audit.models import AuditEntry
 from examapp.audit.services import record_change
+from examapp.cycles.models import RecordEntry
 from examapp.extensions import db
 
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from examapp.accreditation.models import AccreditationRecord, RecordEntry, RecordStatus
 from examapp.audit.chain import verify_chain
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
+from examapp.cycles.models import AccreditationRecord, RecordEntry, RecordStatus
 from examapp.errors import DomainError
 from examapp.exams.models import RosterEntry
 from examapp.extensions import db

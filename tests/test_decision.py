@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from examapp.accreditation import decision
-from examapp.accreditation.decision import (
+from examapp.accreditation.decision import services as decision
+from examapp.accreditation.decision.services import (
     PENDING,
     change_decision,
     confirm_decision,
@@ -20,16 +20,16 @@ from examapp.accreditation.decision import (
     update_cycle,
 )
 from examapp.accreditation.export import HEADER_ROWS
-from examapp.accreditation.models import AccreditationCycle, AccreditationRecord, Decision, RecordEntry, RecordStatus
-from examapp.accreditation.models_hearing import Hearing
-from examapp.accreditation.models_inspection import Inspection, InspectionItem
-from examapp.accreditation.models_onsite import OnsiteCheck, ReemployedPerson
-from examapp.accreditation.models_recommend import Recommendation, RecommendationStatus
+from examapp.accreditation.hearing.models import Hearing
+from examapp.accreditation.inspection.models import Inspection, InspectionItem
+from examapp.accreditation.onsite.models import OnsiteCheck, ReemployedPerson
 from examapp.accreditation.outcomes import CheckOutcome
-from examapp.accreditation.services import cycle_for_year, record_for
+from examapp.accreditation.recommend.models import Recommendation, RecommendationStatus
 from examapp.audit.chain import verify_chain
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
+from examapp.cycles.models import AccreditationCycle, AccreditationRecord, Decision, RecordEntry, RecordStatus
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.errors import DomainError
 from examapp.exams.models import ExamStatus
 from examapp.extensions import db

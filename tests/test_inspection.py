@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from examapp.accreditation import inspection as service
 from examapp.accreditation.checklist import COMMUNITY, NUMBER, STREET, checklist
-from examapp.accreditation.models import AccreditationRecord, Decision, RecordEntry
-from examapp.accreditation.models_inspection import Inspection, InspectionItem
-from examapp.accreditation.services import cycle_for_year, record_for
+from examapp.accreditation.inspection import services as service
+from examapp.accreditation.inspection.models import Inspection, InspectionItem
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
+from examapp.cycles.models import AccreditationRecord, Decision, RecordEntry
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.errors import DomainError
 from examapp.extensions import db
 from examapp.org.models import Unit, UnitKind

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from examapp.accreditation.models import AccreditationRecord
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
 from examapp.bank.content import QuestionData
 from examapp.bank.services import update_question
+from examapp.cycles.models import AccreditationRecord
 from examapp.errors import DomainError
 from examapp.exams.services import close_exam
 from examapp.extensions import db

@@ -10,10 +10,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from examapp.accreditation import onsite as service
-from examapp.accreditation.models import Decision, RecordEntry
-from examapp.accreditation.models_onsite import OnsiteCheck, ReemployedPerson, Verification
-from examapp.accreditation.onsite_list import (
+from examapp.accreditation.onsite import services as service
+from examapp.accreditation.onsite.models import OnsiteCheck, ReemployedPerson, Verification
+from examapp.accreditation.onsite.people_sheet import (
     check_rows,
     id_check_character,
     id_number_problem,
@@ -21,9 +20,10 @@ from examapp.accreditation.onsite_list import (
     normalise_id_number,
     parse_date,
 )
-from examapp.accreditation.services import cycle_for_year, record_for
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
+from examapp.cycles.models import Decision, RecordEntry
+from examapp.cycles.services import cycle_for_year, record_for
 from examapp.errors import DomainError
 from examapp.extensions import db
 from examapp.spreadsheets import SpreadsheetError

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from examapp.accreditation import recommend
 from examapp.accreditation.cli import accreditation_cli
-from examapp.accreditation.models import AccreditationRecord, RecordEntry
-from examapp.accreditation.models_recommend import Recommendation, RecommendationMaterial, RecommendationStatus
-from examapp.accreditation.services import cycle_for_year
+from examapp.accreditation.recommend import services as recommend
+from examapp.accreditation.recommend.models import Recommendation, RecommendationMaterial, RecommendationStatus
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
+from examapp.cycles.models import AccreditationRecord, RecordEntry
+from examapp.cycles.services import cycle_for_year
 from examapp.errors import DomainError
 from examapp.extensions import db
 from examapp.org.models import Unit, UnitKind
@@ -352,7 +352,7 @@ def test_a_draft_is_withdrawn_with_its_files_and_its_empty_record(app, world, cy
 
 
 def test_withdrawing_keeps_a_record_that_has_history(ctx, world, cycle_open):
-    from examapp.accreditation.services import add_entry
+    from examapp.cycles.services import add_entry
 
     rec = prepare(world, world.communities["a"].id)
     add_entry(rec.record, None, "hearing", text="已听取汇报")
@@ -657,5 +657,5 @@ def test_matrix_rows(app, world, endpoint, role):
 
 
 def test_every_recommendation_endpoint_is_in_the_matrix(app):
-    ours = {e for e in app.view_functions if e.startswith("accreditation.") and "recommend" in e}
+    ours = {e for e in app.view_functions if e.startswith("accreditation") and "recommend" in e}
     assert ours == set(matrix.EXPECTED)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from examapp.accreditation.models import AccreditationRecord, RecordEntry, RecordStatus
 from examapp.audit.models import AuditEntry
 from examapp.auth.models import Role, User
 from examapp.clock import utcnow
+from examapp.cycles.models import AccreditationRecord, RecordEntry, RecordStatus
 from examapp.errors import DomainError
 from examapp.exams.models import Exam, ExamStatus, RosterEntry
 from examapp.exams.services import close_exam

@@ -14,7 +14,7 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from examapp import uploads
-from examapp.accreditation.models_recommend import RecommendationMaterial
+from examapp.accreditation.recommend.models import RecommendationMaterial
 from examapp.accreditation.storage import UploadRefused
 from examapp.extensions import db
 from examapp.imports.models import ImportBatch

@@ -12,6 +12,8 @@ community's other work, a dedicated window (专门窗口). The item passes when 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..numbers import plain
+
 STREET = "street"
 COMMUNITY = "community"
 CHECKLIST_LABELS = {STREET: "街道（乡镇）劳动保障事务所", COMMUNITY: "社区劳动保障工作站"}
@@ -59,11 +61,8 @@ class ChecklistItem:
 
 
 def format_number(value):
-    """A Decimal without trailing zeros: 60.0 -> "60", 15.50 -> "15.5"."""
-    if value is None:
-        return ""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A measured value or threshold without trailing zeros: 60.0 -> "60", 15.50 -> "15.5"; None -> ""."""
+    return "" if value is None else plain(value)
 
 
 def _yes(code, clause, label, hint=""):

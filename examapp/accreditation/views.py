@@ -1,4 +1,6 @@
-"""The accreditation records of a cycle: each assessed unit's standing and its history."""
+"""The accreditation records of a cycle: each assessed unit's standing and its history.
+The pages of recommendations, the checks and the decision are their packages' own blueprints
+(``blueprints.BLUEPRINTS``)."""
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
@@ -6,11 +8,14 @@ from sqlalchemy import select
 
 from .. import access
 from ..access import requires
+from ..cycles.models import AccreditationCycle, AccreditationRecord, RecordStatus
 from ..extensions import db
 from ..org.models import Unit
-from .models import AccreditationCycle, AccreditationRecord, RecordStatus
+from .decision.views import decision_helpers
 
 bp = Blueprint("accreditation", __name__, url_prefix="/accreditation", template_folder="templates")
+#: the index and record pages show each unit's four checks and proposed result
+bp.context_processor(decision_helpers)
 
 
 @bp.get("/")
@@ -49,6 +54,3 @@ def record(record_id):
     access.ensure(current_user, "accreditation.view", record)
     return render_template("accreditation/record.html", record=record, unit=record.unit)
 
-
-# the routes of recommendations, the three other checks and the decision (same blueprint)
-from . import views_decision, views_hearing, views_inspection, views_onsite, views_recommend  # noqa: E402, F401

@@ -228,8 +228,8 @@ def open_demo_cycle(days=14):
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from ..accreditation.services import cycle_for_year
     from ..clock import utcnow
+    from ..cycles.services import cycle_for_year
 
     today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
     cycle = cycle_for_year(today.year)

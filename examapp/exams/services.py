@@ -8,13 +8,13 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, func, select
 
 from .. import access
-from ..accreditation.services import cycle_for_year
 from ..audit.services import record_change, register_actions
 from ..auth.models import Role, User
 from ..bank.content import Difficulty, QType
 from ..bank.grading import MultipleMode
 from ..bank.models import QuestionCategory, QuestionVersion
 from ..clock import utcnow
+from ..cycles.services import cycle_for_year
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit, UnitKind

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, select
 
-from ..accreditation.models import DEFAULT_THRESHOLD
+from ..cycles.models import DEFAULT_THRESHOLD
 from ..exams.models import RosterEntry
 from ..extensions import db
 from ..org.models import Unit

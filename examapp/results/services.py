@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ..accreditation.services import cycle_for_year, records_of, write_exam_entry
 from ..audit.services import record_change, register_actions
 from ..bank.content import QType
 from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
+from ..cycles.services import cycle_for_year, records_of, write_exam_entry
 from ..errors import DomainError
 from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from examapp.accreditation.onsite_list import id_check_character, mask_id_number
+from examapp.accreditation.onsite.people_sheet import id_check_character, mask_id_number
 from examapp.auth.models import Role, User
 from examapp.bank.models import Question
 from examapp.clock import utcnow

@@ -1,0 +1,1 @@
+"""一听 (hearing): the unit's report and residents' satisfaction, by survey or public questionnaire."""

@@ -1,0 +1,1 @@
+"""三查 (on-site check): the re-employment target, the reported list, and a recorded random sample."""
