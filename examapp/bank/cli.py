@@ -1,4 +1,4 @@
-"""``flask bank import|export|load``: the question bank from the command line.
+"""``flask bank import|export|load|lint``: the question bank from the command line.
 
 Problems go to stderr, one per line with file, row and column, and the exit
 status is 1; nothing is written unless every row of every file is good.
@@ -15,7 +15,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..spreadsheets import SpreadsheetError, read_table, write_table
 from .content import QType
-from .importing import COLUMNS, Existing, RowProblem, apply_plan, check_rows, export_rows
+from .importing import COLUMNS, Existing, RowProblem, apply_plan, check_rows, export_rows, parse_row
+from .lint import Entry, lint, summary_lines
 from .models import Question, Status
 
 bank_cli = AppGroup("bank", help="题库：导入、导出、加载题库文件")
@@ -149,3 +150,55 @@ def load_command(directory, dry_run):
         apply_plan(None, plan, f"{directory.name}/（{len(files)} 个文件）", status=Status.PUBLISHED)
         db.session.commit()
     click.echo(f"已加载 {len(files)} 个文件：{summary}")
+
+
+def _bank_files(path):
+    if path.is_file():
+        return [path]
+    return sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in BANK_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
+
+
+@bank_cli.command("lint")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--notes/--no-notes", default=True, help="同时列出提示（不影响退出状态）")
+def lint_command(path, notes):
+    """Check question files against the rules the bank claims; exit 1 when one is broken.
+
+    Reports the share of 多选 keyed "all options but one" and the key-size spread,
+    near-duplicate clusters, 依据 without an article, and (as notes) blanks with one answer.
+    """
+    files = _bank_files(path)
+    if not files:
+        raise click.ClickException(f"{path} 中没有 .csv 或 .xlsx 文件")
+    entries, problems = [], []
+    for file in files:
+        try:
+            rows = read_bank_file(file)
+        except SpreadsheetError as exc:
+            problems += [RowProblem(p.message, p.row, p.column, file.name) for p in exc.problems]
+            continue
+        for raw in rows:
+            raw["_file"] = file.name
+            data, _category, row_problems = parse_row(raw)
+            problems += row_problems
+            if data is not None and not row_problems:
+                entries.append(Entry(data=data, file=file.name, row=raw["_row"]))
+    report = lint(entries)
+    for line in summary_lines(report):
+        click.echo(line)
+    for problem in problems:
+        click.echo(f"错误：{problem.as_text()}", err=True)
+    for finding in report.errors:
+        click.echo(f"错误：{finding.as_text()}", err=True)
+    if notes:
+        for finding in report.notes:
+            click.echo(f"提示：{finding.as_text()}")
+    failed = len(problems) + len(report.errors)
+    if failed:
+        click.echo(f"共 {failed} 处不符合题库规则。", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"检查通过：{len(files)} 个文件，{report.questions} 道试题符合题库规则。")

@@ -6,6 +6,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import func, select
 
 from ..audit.services import record_change, register_actions
+from ..clock import local_time
 from ..errors import DomainError
 from ..extensions import db
 from .content import (
@@ -15,6 +16,7 @@ from .content import (
     stem_hash,
     stem_key,
 )
+from .lint import Entry, lint
 from .models import Question, QuestionCategory, QuestionVersion, Status
 
 #: how the audit log names the bank's actions (registered with the audit feature's labels)
@@ -475,3 +477,18 @@ def version_changes(previous, version):
         if before != after:
             changes.append((label, before, after))
     return changes
+
+
+def published_lint():
+    """The bank's quality report (``bank.lint``) on the published questions, grouped by category."""
+    rows = db.session.execute(
+        select(Question.id, QuestionVersion, QuestionCategory.name)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .join(QuestionCategory, QuestionCategory.id == QuestionVersion.category_id)
+        .where(Question.status == Status.PUBLISHED)
+        .order_by(Question.id)
+    ).all()
+    return lint(
+        Entry(data=version, file=category, question_id=question_id, edited_on=local_time(version.created_at).date())
+        for question_id, version, category in rows
+    )

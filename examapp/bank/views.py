@@ -17,6 +17,7 @@ from . import importing
 from .card import question_card_html, text_html
 from .content import LETTERS, Difficulty, QType, check_question, stem_key
 from .forms import STATUS_FILTERS, CategoryForm, ImportConfirmForm, QuestionForm, StatusForm
+from .lint import RULE_LABELS, summary_lines
 from .models import Question, QuestionCategory, QuestionVersion, Status
 from .services import (
     InvalidQuestion,
@@ -29,6 +30,7 @@ from .services import (
     create_question,
     delete_category,
     descendant_ids,
+    published_lint,
     similar_questions,
     update_category,
     update_question,
@@ -368,8 +370,12 @@ def overview():
             )
         )
     totals = [sum(row[2][i] for row in rows) for i in range(len(columns))]
+    report = published_lint()
     return render_template(
         "bank/overview.html",
+        report=report,
+        report_lines=summary_lines(report),
+        rule_labels=RULE_LABELS,
         rows=rows,
         columns=columns,
         totals=totals,
