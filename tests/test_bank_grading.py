@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from examapp.bank.grading import MultipleMode, grade, grade_response
+from examapp.bank.grading import MultipleMode, chinese_number, fold_blank, grade, grade_response
 
 PARTIAL = MultipleMode.PARTIAL
 D = Decimal
@@ -174,3 +174,65 @@ def test_grade_takes_any_version_like_object():
     version = SimpleNamespace(qtype="multiple", answer="AB")
     assert grade(version, ["B", "A"], 4) == D(4)
     assert grade(version, "A", 4, multiple_mode=PARTIAL) == D(2)
+
+
+# --- the fill-in rule at its edges (docs/grading.md) ------------------------------------------------
+
+STEM = "失业人员名单应当在____日内报告，缴费比例为____%，依据本法第____条；对象为____。"
+KEY = [["15"], ["150"], ["五十"], ["离退休人员"]]
+
+
+@pytest.mark.parametrize(
+    "response, right",
+    [
+        (["15", "150", "50", "离退休人员"], 4),
+        (["十五", "１５０", "五十", " 离退休人员 "], 4),  # numerals, width, spaces
+        (["15日", "150%", "第五十条", "“离退休人员”"], 4),  # the stem's own unit typed again; quotes
+        (["十五日内", "百分之一百五十", "第50条", "《离退休人员》"], 4),
+        (["16", "150", "50", "离退休人员"], 3),  # a different number stays wrong
+        (["15", "15", "50", "退休人员"], 2),  # a different word stays wrong
+        (["日", "%", "条", "。"], 0),  # the unit alone is not an answer
+        (["15天", "150", "50", "离退休人员"], 3),  # a unit the stem does not print is not folded away
+        (["", "", "", ""], 0),
+    ],
+)
+def test_the_fill_in_rule(response, right):
+    points = grade_response("blank", KEY, response, 4, stem=STEM)
+    assert points == D(right)
+
+
+def test_the_rule_applies_to_the_key_too():
+    """A key written with the unit the stem prints ("150%" before a printed "%") accepts the bare number."""
+    stem = "养老保险缴费比例不得超过____%。"
+    assert grade_response("blank", [["150%"]], ["150"], 1, stem=stem) == D(1)
+    assert grade_response("blank", [["150%"]], ["150%"], 1, stem=stem) == D(1)
+    assert grade_response("blank", [["150%"]], ["1.5"], 1, stem=stem) == D(0)
+
+
+def test_grade_passes_the_stem_of_a_version():
+    version = SimpleNamespace(qtype="blank", answer=[["30"]], stem="应当自用工之日起____日内办理登记。")
+    assert grade(version, ["30日"], 1) == D(1)
+    assert grade_response("blank", [["30"]], ["30日"], 1) == D(0)  # without the stem, "日" is not known
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("十", 10),
+        ("十五", 15),
+        ("二十四", 24),
+        ("一百零八", 108),
+        ("两千零五十", 2050),
+        ("二〇〇五", 2005),
+        ("三万五千", 35000),
+    ],
+)
+def test_chinese_numerals(text, value):
+    assert chinese_number(text) == value
+
+
+def test_not_a_numeral():
+    assert chinese_number("十五日") is None
+    assert chinese_number("") is None
+    assert fold_blank("《中华人民共和国劳动法》") == "中华人民共和国劳动法"
+    assert fold_blank("15%") == "15%"  # a percent sign is part of the answer, not punctuation around it
