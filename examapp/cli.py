@@ -120,7 +120,9 @@ def users_set_password(username, password, must_change):
 
 def register(app):
     from .exams.cli import exams_cli
+    from .sitting.cli import close_overdue_command
 
+    exams_cli.add_command(close_overdue_command)
     app.cli.add_command(exams_cli)
     from .bank.cli import bank_cli
     from .results.cli import report_cli

@@ -551,3 +551,50 @@ def test_two_simultaneous_grants_both_count(app, make, clock):
             == 2
         )
         assert db.session.get(RosterEntry, entry_id).extra_minutes == 20
+
+
+# --- what the events are called ----------------------------------------------------------------
+
+
+def test_person_page_names_a_save_from_another_address_in_chinese(app, admin, sitting):
+    from examapp.sitting.page import claim_attempt
+    from examapp.sitting.saving import save_responses
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, sitting.attempt["kaosheng"])
+        token = claim_attempt(attempt, address="10.0.0.1", user_agent="Chromium")
+        save = {"seq": 1, "position": 1, "response": None, "flagged": True}
+        save_responses(attempt, token, [save], address="10.0.0.2", user_agent="Chromium")
+        db.session.commit()
+    page = admin.get(person_url(sitting, "kaosheng")).get_data(as_text=True)
+    assert "从另一地址或浏览器保存答案" in page and "10.0.0.2" in page
+    assert "address_changed" not in page and "其他记录" not in page
+
+
+def test_every_event_kind_the_code_can_record_has_a_label():
+    import ast
+    import re
+    from pathlib import Path
+
+    from examapp.sitting.models import EventKind, event_text
+
+    package = Path(__file__).resolve().parent.parent / "examapp"
+    named = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "record_event"
+            ):
+                kind = node.args[1]
+                # a kind is named on the model, never spelled out where it is recorded
+                assert not isinstance(kind, ast.Constant), f"{path}:{node.lineno}: {kind.value!r}"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "EventKind":
+                value = getattr(EventKind, node.attr)
+                named.update(value if isinstance(value, tuple) else [value] if isinstance(value, str) else [])
+    recorded = named - {EventKind.RETURN}  # a return ends a departure; it is not recorded itself
+    assert {EventKind.ADDRESS_CHANGED, EventKind.LATE_DELIVERY, EventKind.SUBMITTED} <= recorded
+    assert recorded <= set(EventKind.ALL) == set(EventKind.LABELS)
+    for kind in recorded:
+        assert re.search(r"[\u4e00-\u9fff]", EventKind.LABELS[kind]), kind
+        assert kind not in event_text(kind) and "其他记录" not in event_text(kind)

@@ -13,8 +13,8 @@ from examapp.bank.models import QuestionVersion
 from examapp.exams.models import Exam, ReleaseMode
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState, LateDelivery
-from examapp.sitting.page import last_client, paper_rules_for
-from examapp.sitting.saving import paper_rules
+from examapp.sitting.page import last_client
+from examapp.sitting.saving import paper_rules, paper_rules_for
 from examapp.sitting.services import start_attempt
 
 from . import exam_factories as factories

@@ -254,8 +254,8 @@ def _graded_as_stored(attempt_id):
 def test_a_save_racing_a_submit_is_either_graded_or_refused(app, make, first):
     """A quick save and a submit of the same attempt at the same moment: the save that got in first
     is graded; the one that comes second is refused (not stored ungraded on a submitted attempt)."""
-    from examapp.sitting.page import claim_attempt, paper_rules_for
-    from examapp.sitting.saving import quick_save
+    from examapp.sitting.page import claim_attempt
+    from examapp.sitting.saving import paper_rules_for, quick_save
 
     world = make.world()
     with app.app_context():

@@ -121,7 +121,7 @@ def create_integrity_demo_exam():
     from ..exams.services import ExamSettings, add_to_roster, close_exam, create_exam, publish_exam, set_fixed_paper
     from ..integrity.services import compute_findings
     from ..org.models import Unit
-    from ..sitting.models import AttemptEvent, AttemptItem
+    from ..sitting.models import AttemptEvent, AttemptItem, EventKind
     from ..sitting.page import claim_attempt
     from ..sitting.services import start_attempt, submit_attempt
 
@@ -202,7 +202,7 @@ def create_integrity_demo_exam():
     _follow(timing, attempts[source.id], attempts[copier.id], copied)
     for attempt_id, start, end in events:
         for event in db.session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)):
-            event.occurred_at = start if event.kind != "submitted" else end
+            event.occurred_at = start if event.kind != EventKind.SUBMITTED else end
     exam.opens_at, exam.closes_at = began, began + timedelta(hours=2)
     db.session.flush()
     close_exam(None, exam)

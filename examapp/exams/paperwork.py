@@ -11,6 +11,7 @@ from ..audit.services import record_change
 from ..errors import DomainError
 from ..extensions import db
 from ..staff.services import reset_password
+from .models import RosterEntry
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,14 @@ def issue_admission_tickets(actor, exam, unit, entries):
     password (a reset would end the session they are answering in) and are listed in ``started``.
     Every earlier ticket of the others stops working.
     """
-    from ..sitting.models import Attempt
-
     if exam.has_ended:
         raise DomainError("考试已结束，不再发放准考证")
     if not entries:
         raise DomainError(f"“{unit.name}”没有人在本场考试的名单中")
     started_ids = set(
-        db.session.scalars(select(Attempt.roster_entry_id).where(Attempt.roster_entry_id.in_([e.id for e in entries])))
+        db.session.scalars(
+            select(RosterEntry.id).join(RosterEntry.attempt).where(RosterEntry.id.in_([e.id for e in entries]))
+        )
     )
     reason = f"打印准考证：{exam.title}"
     tickets, started = [], []

@@ -8,6 +8,7 @@ from ..access import requires
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
+from ..web.form_errors import report
 from .blueprint import bp, get_exam
 from .forms import ActionForm
 from .paperwork import issue_admission_tickets
@@ -44,18 +45,17 @@ def tickets(exam_id, unit_id):
     try:
         issued, started = issue_admission_tickets(current_user, exam, unit, entries)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return redirect(url_for("exams.paperwork", exam_id=exam.id))
-    db.session.commit()
-    return render_template(
-        "exams/tickets.html",
-        exam=exam,
-        unit=unit,
-        tickets=issued,
-        started=started,
-        unit_names=unit_full_names(e.unit for e in entries),
-    )
+    else:
+        return render_template(
+            "exams/tickets.html",
+            exam=exam,
+            unit=unit,
+            tickets=issued,
+            started=started,
+            unit_names=unit_full_names(e.unit for e in entries),
+        )
 
 
 @bp.get("/<int:exam_id>/paperwork/<int:unit_id>/sign-in")

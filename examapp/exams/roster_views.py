@@ -11,6 +11,7 @@ from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
+from ..web.form_errors import report
 from .blueprint import bp, get_exam
 from .forms import RosterAddForm, RosterRemoveForm
 from .models import ExamStatus, RosterEntry
@@ -84,12 +85,11 @@ def roster_add(exam_id):
     try:
         added = add_to_roster(current_user, exam, units=[unit] if unit else [], users=users)
     except DomainError as exc:
-        db.session.rollback()
-        (form.unit_id if unit is not None else form.usernames).errors.append(exc.message)
+        report(exc, form, default="unit_id" if unit is not None else "usernames")
         return _roster_page(exam, add_form=form, status=400)
-    db.session.commit()
-    flash(f"已加入 {added} 人" if added else "所选人员都已在名单中，没有新加入的人", "success" if added else "info")
-    return redirect(url_for("exams.roster", exam_id=exam.id))
+    else:
+        flash(f"已加入 {added} 人" if added else "所选人员都已在名单中，没有新加入的人", "success" if added else "info")
+        return redirect(url_for("exams.roster", exam_id=exam.id))
 
 
 @bp.post("/<int:exam_id>/roster/remove")
@@ -113,32 +113,28 @@ def roster_remove(exam_id):
     try:
         removed = remove_from_roster(current_user, exam, entries, form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
-        form.reason.errors = [*form.reason.errors, exc.message]
+        report(exc, form, default="reason")
         return _roster_page(exam, remove_form=form, selected=ids, status=400)
-    db.session.commit()
-    flash(f"已将 {removed} 人移出名单", "success")
-    return redirect(url_for("exams.roster", exam_id=exam.id))
+    else:
+        flash(f"已将 {removed} 人移出名单", "success")
+        return redirect(url_for("exams.roster", exam_id=exam.id))
 
 
 @bp.get("/<int:exam_id>/roster/<int:entry_id>")
 @requires("exams.view")
 def roster_entry(exam_id, entry_id):
     """One roster row: who, the unit frozen for this exam, and whether they have started."""
-    from ..sitting.models import Attempt
-
     exam = get_exam(exam_id, "exams.view")
     entry = db.session.get(RosterEntry, entry_id)
     if entry is None or entry.exam_id != exam.id:
         abort(404)
     access.ensure(current_user, "exams.view", entry)
-    attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
     added_by = db.session.get(User, entry.added_by_id) if entry.added_by_id else None
     return render_template(
         "exams/roster_entry.html",
         exam=exam,
         entry=entry,
-        attempt=attempt,
+        attempt=entry.attempt,
         added_by=added_by,
         district=district_names([entry.district_id]).get(entry.district_id),
     )

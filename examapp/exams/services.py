@@ -20,6 +20,7 @@ from ..extensions import db
 from ..org.models import Unit, UnitKind
 from .models import BlueprintRow, Exam, ExamStatus, FixedPaperItem, PaperMode, ReleaseMode, RosterEntry, parse_allowlist
 from .paper import paper_problems
+from .signals import sittings_still_open
 
 EXAM_ACTION_LABELS = {
     "exam.create": "新建考试",
@@ -392,13 +393,13 @@ def _district_ids(unit_ids):
 
 def remove_from_roster(actor, exam, entries, reason):
     """Take people off the roster; someone who has started cannot be removed."""
-    from ..sitting.models import Attempt
-
     _require_roster_editable(exam)
     if not (reason or "").strip():
         raise DomainError("请填写移出名单的原因")
     ids = [e.id for e in entries]
-    started = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.roster_entry_id.in_(ids)))
+    started = db.session.scalar(
+        select(func.count()).select_from(RosterEntry).join(RosterEntry.attempt).where(RosterEntry.id.in_(ids))
+    )
     if started:
         raise DomainError("所选人员中有人已经开始答题，不能移出名单")
     for entry in entries:
@@ -469,21 +470,14 @@ def publish_exam(actor, exam):
 
 
 def close_exam(actor, exam):
-    """End a published exam: after its window (overdue attempts are submitted first), or earlier
-    once nobody is sitting it (the window then closes now, so nobody can start any more)."""
-    from ..sitting.models import Attempt, AttemptState
-    from ..sitting.services import close_overdue
-
+    """End a published exam: after its window (overdue attempts are submitted first, by the
+    receivers of ``signals.exam_closing``), or earlier once nobody is sitting it (the window then
+    closes now, so nobody can start any more)."""
     if exam.status != ExamStatus.PUBLISHED:
         raise DomainError("只有已发布的考试可以结束")
     now = utcnow()
     early = now < exam.closes_at
-    close_overdue(exam_id=exam.id)
-    still_open = db.session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS)
-    )
+    still_open = sittings_still_open(exam)
     if still_open and early:
         raise DomainError(f"还有 {still_open} 人正在作答，考试开放时段结束前不能结束考试")
     if still_open:

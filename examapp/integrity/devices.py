@@ -11,11 +11,12 @@ now or its deadline).
 from collections import defaultdict
 from datetime import timedelta
 
+from ..sitting.models import EventKind
 from .analysis import FindingDraft, finding_key, person
 from .models import FindingKind
 
-OPENINGS = ("opened", "reopened", "takeover")
-ADDRESS_CHANGED = "address_changed"
+OPENINGS = EventKind.OPENINGS
+ADDRESS_CHANGED = EventKind.ADDRESS_CHANGED
 SIGHTINGS = (*OPENINGS, ADDRESS_CHANGED)
 
 

@@ -10,9 +10,8 @@ from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
 from ..exams.models import RosterEntry
 from ..extensions import db
-from ..monitor.queries import EVENT_LABELS, event_text
 from ..org.models import Unit
-from ..sitting.models import Attempt, AttemptEvent, AttemptItem
+from ..sitting.models import Attempt, AttemptEvent, AttemptItem, EventKind, event_text
 from .models import Finding, FindingKind, Level
 from .pace import paces
 
@@ -21,17 +20,17 @@ SORTS = {
     "kind": lambda f: (FindingKind.ALL.index(f.kind), -f.strength),
     "unit": lambda f: (min(f.unit_ids) if f.unit_ids else 0, -f.strength),
 }
-EVENT_NAMES = {**EVENT_LABELS, "address_changed": "从另一地址或浏览器保存答案", "reopen": "重新开放"}
+EVENT_NAMES = EventKind.LABELS
 #: timeline markers: kinds drawn, and their colour (an SVG attribute: no inline style under the CSP)
 MARKED = {
-    "opened": "#0d6efd",
-    "reopened": "#0d6efd",
-    "takeover": "#dc3545",
-    "address_changed": "#dc3545",
-    "departure": "#fd7e14",
-    "copy": "#fd7e14",
-    "paste": "#fd7e14",
-    "submitted": "#198754",
+    EventKind.OPENED: "#0d6efd",
+    EventKind.REOPENED: "#0d6efd",
+    EventKind.TAKEOVER: "#dc3545",
+    EventKind.ADDRESS_CHANGED: "#dc3545",
+    EventKind.DEPARTURE: "#fd7e14",
+    EventKind.COPY: "#fd7e14",
+    EventKind.PASTE: "#fd7e14",
+    EventKind.SUBMITTED: "#198754",
 }
 
 
@@ -160,7 +159,7 @@ def _event_title(event):
 
 def event_name(event):
     """What an event was, with a departure's length when the page reported the return."""
-    if event.kind == "departure":
+    if event.kind == EventKind.DEPARTURE:
         return event_text(event.kind, event.duration_ms)
     return EVENT_NAMES.get(event.kind, event.kind)
 

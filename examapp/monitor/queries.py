@@ -16,7 +16,7 @@ from ..auth.models import User
 from ..exams.models import RosterEntry
 from ..extensions import db
 from ..org.models import Unit
-from ..sitting.models import Attempt, AttemptEvent, AttemptState, SubmitReason
+from ..sitting.models import Attempt, AttemptEvent, AttemptState, SubmitReason, event_text
 
 NOT_STARTED = "not_started"
 #: the states a roster row can be in, as the monitor counts them
@@ -24,42 +24,6 @@ STATES = (NOT_STARTED, AttemptState.IN_PROGRESS, AttemptState.SUBMITTED, Attempt
 STATE_LABELS = {NOT_STARTED: "未开始", **AttemptState.LABELS}
 COUNTS = ("roster", *STATES)
 PER_PAGE = 50
-
-#: the kinds examapp/sitting records (record_event, report_event)
-EVENT_LABELS = {
-    "opened": "打开答题页面",
-    "reopened": "在同一标签页中重新打开（刷新页面）",
-    "takeover": "在另一个标签页、浏览器或电脑上打开（接管）",
-    "departure": "离开考试页面",
-    "copy": "复制",
-    "paste": "粘贴",
-    "offline": "网络断开",
-    "online": "网络恢复",
-    "submitted": "交卷",
-    "late_delivery": "考试结束后才送达的答案（待审核）",
-}
-
-
-def duration_text(ms):
-    """A departure's length as an office reads it: "8 秒", "2 分 05 秒", "1 小时 02 分"."""
-    if ms is None:
-        return ""
-    seconds = max(0, round(ms / 1000))
-    if seconds < 60:
-        return f"{seconds} 秒"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} 分 {seconds:02d} 秒"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} 小时 {minutes:02d} 分"
-
-
-def event_text(kind, duration_ms=None):
-    """An event's label, with a departure's length once the page reported the return."""
-    label = EVENT_LABELS.get(kind, f"其他记录（{kind}）")
-    if kind == "departure":
-        label += f"（{duration_text(duration_ms)}）" if duration_ms is not None else "（未记录返回时间）"
-    return label
 
 
 def unit_summary(exam_id, user):

@@ -1,22 +1,21 @@
 """The live monitor of a sitting, and the corrections admins make from it."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access
 from ..access import requires
 from ..auth.models import Role
-from ..clock import utcnow
+from ..clock import local_time, utcnow
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
 from ..sitting.late import late_counts
 from ..sitting.models import SubmitReason
 from ..sitting.services import grant_extra_time, reopen_attempt, void_attempt
+from ..web.form_errors import first_error, report
 from . import queries
-from .forms import ExtraTimeForm, ReopenForm, VoidForm, first_error
+from .forms import ExtraTimeForm, ReopenForm, VoidForm
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
 
@@ -105,26 +104,25 @@ def exam(exam_id):
 def status(exam_id):
     exam = _exam(exam_id)
     snapshot = _snapshot(exam)
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     show_scores = _shows_scores()
     people = snapshot["people"]
     return jsonify(
         {
             "exam": {"id": exam.id, "title": exam.title, "status": exam.status, "is_open": exam.is_open},
             "now": snapshot["now"].isoformat(),
-            "now_text": snapshot["now"].astimezone(zone).strftime("%H:%M:%S"),
+            "now_text": local_time(snapshot["now"]).strftime("%H:%M:%S"),
             "refresh_seconds": REFRESH_SECONDS,
             "totals": snapshot["totals"],
             "units": snapshot["summary"],
-            "people": [_person_json(row, zone, show_scores) for row in people.items],
+            "people": [_person_json(row, show_scores) for row in people.items],
             "page": {"page": people.page, "pages": people.pages, "per_page": people.per_page, "total": people.total},
         }
     )
 
 
-def _person_json(row, zone, show_score):
+def _person_json(row, show_score):
     def text(value, fmt="%H:%M:%S"):
-        return value.astimezone(zone).strftime(fmt) if value is not None else None
+        return local_time(value).strftime(fmt) if value is not None else None
 
     data = {
         "entry_id": row["entry_id"],
@@ -173,25 +171,21 @@ def person(exam_id, entry_id):
 
 
 def _correct(form, action):
-    """Validate, run the service, commit once; a refusal is flashed and nothing is kept."""
+    """Validate and run the service (the request commits it); a refusal is flashed and nothing is kept."""
     if not form.validate_on_submit():
         flash(first_error(form), "danger")
         return None
     try:
-        result = action(form.reason.data.strip())
+        return action(form.reason.data.strip())
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        report(exc)
         return None
-    db.session.commit()
-    return result
 
 
 def _deadline_note(exam, attempt):
     if attempt is None or not attempt.is_in_progress:
         return ""
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    note = f"，答题截止时间为 {attempt.deadline_at.astimezone(zone):%H:%M:%S}"
+    note = f"，答题截止时间为 {local_time(attempt.deadline_at):%H:%M:%S}"
     if attempt.deadline_at >= exam.closes_at:
         note += "（已到考试关闭时间，不能再晚）"
     return note

@@ -18,16 +18,16 @@ from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from ..forms import BaseForm
-from ..sitting.models import Attempt, AttemptEvent, LateStatus, SubmitReason
+from ..reasons import MAX_REASON_LENGTH
+from ..sitting.models import Attempt, AttemptEvent, EventKind, LateStatus, SubmitReason
 from ..web.transaction import fail
 from . import corrections, late
-from .services import MAX_REASON_LENGTH
 
 bp = Blueprint("late_review", __name__, template_folder="templates")
 
 PERMISSION = "results.late_review"
 #: how a page came to hold the attempt (the address it was opened from, beside the delivery's)
-OPENING_EVENTS = ("opened", "reopened", "takeover")
+OPENING_EVENTS = EventKind.OPENINGS
 
 
 class LateDecisionForm(BaseForm):

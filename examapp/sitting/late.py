@@ -10,14 +10,14 @@ server knows of the page's link, for an administrator to accept or not
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .models import AttemptItem, LateDelivery, LateStatus
+from .models import AttemptItem, EventKind, LateDelivery, LateStatus
 from .services import record_event
 
 
 def store_late(attempt, saves, result, *, now, address=None, offline_at=None, online_at=None):
     """Keep ``saves`` [(seq, position, response, flagged, answered_at)] of a closed attempt's page.
 
-    Fills ``result`` (see ``page.save_responses``): "late" for saves kept (or kept before: a
+    Fills ``result`` (see ``saving.save_responses``): "late" for saves kept (or kept before: a
     retried delivery is stored once), "stale" for those the attempt already holds something
     newer for, "refused" for answers given after the attempt closed.
     """
@@ -72,7 +72,7 @@ def store_late(attempt, saves, result, *, now, address=None, offline_at=None, on
             result["late"].append(seq)
             stored += 1
     if stored:
-        record_event(attempt, "late_delivery", address=address, detail={"count": str(stored)})
+        record_event(attempt, EventKind.LATE_DELIVERY, address=address, detail={"count": str(stored)})
         db.session.flush()
     return stored
 

@@ -1,12 +1,14 @@
 from datetime import timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text, update
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access
 from ..audit.labels import register_value_labels
 from ..clock import utcnow
 from ..db_types import UTCDateTime
+from ..errors import DomainError
 from ..extensions import db
 from ..models_base import TimestampMixin
 
@@ -69,7 +71,10 @@ class Attempt(TimestampMixin, db.Model):
     voided_reason: Mapped[str | None] = mapped_column(String(500))
 
     exam = relationship("Exam")
-    roster_entry = relationship("RosterEntry")
+    #: ``RosterEntry.attempt`` reads the other way (declared here: exams does not know sitting)
+    roster_entry = relationship(
+        "RosterEntry", backref=backref("attempt", uselist=False, viewonly=True), sync_backref=False
+    )
     user = relationship("User")
     items = relationship("AttemptItem", order_by="AttemptItem.position", back_populates="attempt")
 
@@ -99,6 +104,61 @@ class Attempt(TimestampMixin, db.Model):
     def is_overdue(self, grace_seconds, now=None):
         now = now or utcnow()
         return self.is_in_progress and now > self.deadline_at + timedelta(seconds=grace_seconds)
+
+    # --- transitions -------------------------------------------------------
+    #
+    # Handing in races with the page's retries, the sweep and the departure limit, so it is one
+    # conditional UPDATE on the state, run here; reopening and voiding are an administrator's
+    # corrections of the row they are looking at, checked and written as loaded.
+
+    def submit(self, reason, now=None):
+        """In progress -> submitted, finishing at the deadline at the latest. True when this call did
+        it, False when the attempt was no longer in progress (a retry, the sweep, a void): it is
+        then read again as it is. The caller grades in the same transaction."""
+        now = now or utcnow()
+        values = {
+            "state": AttemptState.SUBMITTED,
+            "submitted_at": min(now, self.deadline_at),
+            "submit_reason": reason,
+        }
+        updated_at = db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == self.id, Attempt.state == AttemptState.IN_PROGRESS)
+            .values(**values)
+            .returning(Attempt.updated_at)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if updated_at is None:
+            db.session.refresh(self)
+            return False
+        # The attempt is now as the UPDATE left it: no need to read it again.
+        for key, value in {**values, "updated_at": updated_at}.items():
+            set_committed_value(self, key, value)
+        return True
+
+    def ensure_reopenable(self):
+        if self.state != AttemptState.SUBMITTED:
+            raise DomainError("只有已交卷的答卷可以重新开放")
+
+    def reopen(self, deadline_at):
+        """Submitted -> in progress until ``deadline_at``: the answers stay, the score and awards are
+        cleared, and the departure count starts again (the events keep the history)."""
+        self.ensure_reopenable()
+        self.state, self.submitted_at, self.submit_reason = AttemptState.IN_PROGRESS, None, None
+        self.score, self.deadline_at, self.departures = None, deadline_at, 0
+        for item in self.items:
+            item.awarded = None
+
+    def ensure_voidable(self):
+        if self.state == AttemptState.VOIDED:
+            raise DomainError("该答卷已经作废")
+
+    def void(self, reason, now=None):
+        """Any state but voided -> voided: it scores nothing, and no page may save to it any more."""
+        self.ensure_voidable()
+        self.state, self.score, self.voided_reason, self.live_token = AttemptState.VOIDED, None, reason, None
+        if self.submitted_at is None:
+            self.submitted_at = now or utcnow()
 
 
 class AttemptItem(db.Model):
@@ -134,8 +194,72 @@ class AttemptItem(db.Model):
     key_version = relationship("QuestionVersion", foreign_keys=[key_version_id])
 
 
+class EventKind:
+    """What an ``AttemptEvent`` records, and how a person reads it (the monitor, the integrity pages)."""
+
+    #: how a page came to hold the attempt: first opening, a reload in the same tab, another tab or PC
+    OPENED = "opened"
+    REOPENED = "reopened"
+    TAKEOVER = "takeover"
+    #: a page's saves came from another address or browser than the one it was opened from
+    ADDRESS_CHANGED = "address_changed"
+    #: what the page reports; departures count towards the exam's departure limit
+    DEPARTURE = "departure"
+    COPY = "copy"
+    PASTE = "paste"
+    OFFLINE = "offline"
+    ONLINE = "online"
+    SUBMITTED = "submitted"
+    #: answers kept for review, given before the attempt closed and delivered after it
+    LATE_DELIVERY = "late_delivery"
+    #: the page's report that a departure ended: it gives the departure its duration and is not
+    #: recorded itself
+    RETURN = "return"
+
+    OPENINGS = (OPENED, REOPENED, TAKEOVER)
+    #: the kinds a page may report (``page.report_event``)
+    PAGE_REPORTED = (DEPARTURE, RETURN, COPY, PASTE, OFFLINE, ONLINE)
+    LABELS = {
+        OPENED: "打开答题页面",
+        REOPENED: "在同一标签页中重新打开（刷新页面）",
+        TAKEOVER: "在另一个标签页、浏览器或电脑上打开（接管）",
+        ADDRESS_CHANGED: "从另一地址或浏览器保存答案",
+        DEPARTURE: "离开考试页面",
+        COPY: "复制",
+        PASTE: "粘贴",
+        OFFLINE: "网络断开",
+        ONLINE: "网络恢复",
+        SUBMITTED: "交卷",
+        LATE_DELIVERY: "考试结束后才送达的答案（待审核）",
+    }
+    #: every kind an event is recorded with
+    ALL = tuple(LABELS)
+
+
+def duration_text(ms):
+    """A departure's length as an office reads it: "8 秒", "2 分 05 秒", "1 小时 02 分"."""
+    if ms is None:
+        return ""
+    seconds = max(0, round(ms / 1000))
+    if seconds < 60:
+        return f"{seconds} 秒"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} 分 {seconds:02d} 秒"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} 小时 {minutes:02d} 分"
+
+
+def event_text(kind, duration_ms=None):
+    """An event's label, with a departure's length once the page reported the return."""
+    label = EventKind.LABELS.get(kind, f"其他记录（{kind}）")
+    if kind == EventKind.DEPARTURE:
+        label += f"（{duration_text(duration_ms)}）" if duration_ms is not None else "（未记录返回时间）"
+    return label
+
+
 class AttemptEvent(db.Model):
-    """Something that happened to an attempt: departures, takeovers, refusals, admin actions."""
+    """Something that happened to an attempt: departures, takeovers, refusals, admin actions (``EventKind``)."""
 
     __tablename__ = "attempt_events"
 
@@ -148,6 +272,10 @@ class AttemptEvent(db.Model):
     detail: Mapped[dict | None] = mapped_column(JSON)
     #: how long a departure lasted, once the page reported the examinee's return
     duration_ms: Mapped[int | None] = mapped_column()
+
+    @property
+    def text(self):
+        return event_text(self.kind, self.duration_ms)
 
 
 class LateStatus:

@@ -1,20 +1,29 @@
-"""What a saved response may be, and the one-statement path for the common save.
+"""The answer path: what a response to each question may be, and how a save is stored.
 
-Nearly every save on exam day is one answer from a live page well before the deadline.
-That save is done here in a single conditional UPDATE that also checks, in the database,
-that the attempt belongs to the user, is in progress, is held by this page (its live
-token) and is before its deadline, and that the item is not graded yet (a submit locks the
-items as it grades them, so a save racing it is either graded or refused, never stored
-ungraded). Whatever that statement does not take (a stale or
-replayed save, a takeover, the grace period after the deadline, a first save since the
-page was opened in this process) goes through ``services.save_responses``, which finds
-out why and answers accordingly.
+A save takes one of two paths, side by side below:
+
+- **The quick path** (``quick_save``). Nearly every save on exam day is one answer from a live
+  page well before the deadline. That save is done in a single conditional UPDATE that also
+  checks, in the database, that the attempt belongs to the user, is in progress, is held by
+  this page (its live token) and is before its deadline, and that the item is not graded yet
+  (a submit locks the items as it grades them, so a save racing it is either graded or
+  refused, never stored ungraded).
+- **The full path** (``save_responses``). Whatever the quick path does not take (a batch, a
+  stale or replayed save, a takeover, the grace period after the deadline, a save from another
+  address, a first save since the page was opened in this process) is taken save by save with
+  the attempt row locked: every valid save is stored, a refused one is named with its reason,
+  and answers a closed attempt's page delivers late are kept for review (``late.store_late``).
+
+Both write an item only when the save's sequence number is newer than the item's, so a stale or
+replayed save never overwrites a newer one, and a retried save is acknowledged again.
 
 To check a response without reading the question, each process remembers the shape of
 the papers its pages save to: per position, the question type and its number of options
 or blanks. A drawn paper never changes, and the memory is keyed by the attempt and the
 page's live token, which the UPDATE checks; so a memory that is out of date can never be
 applied, it only misses.
+
+Services flush; the caller commits (and acknowledges a save only after the commit).
 """
 
 import functools
@@ -26,10 +35,15 @@ from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.sql import ClauseElement
 
 from ..bank.content import QType
+from ..bank.models import QuestionVersion
 from ..clock import utcnow
 from ..errors import DomainError
+from ..exams.models import Exam
 from ..extensions import db
-from .models import Attempt, AttemptItem, AttemptState, own_attempts
+from .late import store_late
+from .models import Attempt, AttemptItem, AttemptState, EventKind, own_attempts
+from .page import client_key, last_client, page_mode
+from .services import record_event
 
 #: how fresh the attempt's "last saved" time is kept
 LAST_SAVE_RESOLUTION = timedelta(seconds=30)
@@ -40,6 +54,10 @@ MAX_AGE_MS = 24 * 3600 * 1000
 MAX_BLANK_LENGTH = 200
 #: sequence numbers are stored as 32-bit integers; a larger one is no page's
 MAX_SEQ = 2**31 - 1
+MAX_SAVES_PER_REQUEST = 200
+#: an answer's time is never put earlier than this before the page's last recorded save: a
+#: page in contact with the server would have sent it then (requests in flight take a while)
+CONTACT_TOLERANCE = timedelta(seconds=10)
 
 #: what a response to one question may be: its type and its number of options and blanks
 ResponseRule = namedtuple("ResponseRule", "qtype options blanks")
@@ -135,12 +153,47 @@ class PaperRules:
         return len(self._entries)
 
 
-def client_key(address, user_agent):
-    """(address, user agent) as the attempt's events store them."""
-    return (address, (user_agent or "")[:255] or None)
-
-
 paper_rules = PaperRules()
+
+
+def paper_rules_for(attempt, token):
+    """{position: ResponseRule} of the attempt's whole paper, remembered for the page's quick saves."""
+    rules = paper_rules.get(attempt.id, token)
+    if rules is None:
+        rows = db.session.execute(
+            select(AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
+            .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+            .where(AttemptItem.attempt_id == attempt.id)
+        ).all()
+        rules = {row.position: rule_of(row) for row in rows}
+        paper_rules.remember(attempt.id, token, rules)
+    return rules
+
+
+def note_client(attempt, token, address, user_agent):
+    """Record when a page's saves come from another address or browser than the one it was
+    opened (or last saved) from: an "address_changed" event with where it came from. The
+    process remembers the page's client, so the common save compares and writes nothing."""
+    if address is None and user_agent is None:
+        return None  # a caller outside a request: nothing to compare
+    client = client_key(address, user_agent)
+    if paper_rules.client(attempt.id, token) == client:
+        return None
+    before = last_client(attempt)
+    event = None
+    if before is not None and before != client:
+        event = record_event(
+            attempt,
+            EventKind.ADDRESS_CHANGED,
+            address=address,
+            user_agent=user_agent,
+            detail={"from": before[0], "from_user_agent": before[1]},
+        )
+    paper_rules.remember_client(attempt.id, token, client)
+    return event
+
+
+# --- what every save writes: the answer's time, the item's counts, the attempt's last save -------
 
 
 def touch_attempt(attempt_id, now, top_seq):
@@ -178,6 +231,19 @@ def answer_timing(items, first_answer_at):
         "first_answered_at": func.coalesce(items.c.first_answered_at, first_answer_at),
         "save_count": items.c.save_count + 1,
     }
+
+
+def answer_time(save, now, attempt):
+    """When the examinee gave an answer (full path): its request's time less the age the page
+    gives, never before the attempt's start, nor well before the last save the server recorded
+    (a page in contact then would have sent an older answer then)."""
+    floor = attempt.started_at
+    if attempt.last_saved_at is not None:
+        floor = max(floor, attempt.last_saved_at - CONTACT_TOLERANCE)
+    return max(now - answer_age(save), floor)
+
+
+# --- the quick path: one statement ---------------------------------------------------------------
 
 
 @functools.cache
@@ -225,7 +291,7 @@ def _quick_update():
 
 def quick_save(attempt_id, user, payload, client=None):
     """Try the common save in one statement. Returns the reply (acked, stale, seconds_left), or
-    None when ``services.save_responses`` must decide; nothing has been changed in that case.
+    None when ``save_responses`` must decide; nothing has been changed in that case.
     ``client``: the request's client_key; a save from another client than the page's known one
     goes the full way, which records the change (integrity signals)."""
     token, saves = payload.get("token"), payload.get("saves")
@@ -269,3 +335,125 @@ def quick_save(attempt_id, user, payload, client=None):
     if needs_touch(last_saved_at, now):
         touch_attempt(attempt_id, now, seq)
     return {"acked": [seq], "stale": [], "seconds_left": max(0, int((deadline_at - now).total_seconds()))}
+
+
+# --- the full path: save by save, the attempt locked ---------------------------------------------
+
+
+def _refusal(save, reason, message):
+    seq = save.get("seq") if isinstance(save, dict) else None
+    position = save.get("position") if isinstance(save, dict) else None
+    return {
+        "seq": seq if type(seq) is int else None,
+        "position": position if type(position) is int else None,
+        "reason": reason,
+        "error": message,
+    }
+
+
+def _ms_ago(value, now):
+    """A time the page gives as milliseconds before its request, or None."""
+    if type(value) is not int or not 0 <= value <= MAX_AGE_MS:
+        return None
+    return now - timedelta(milliseconds=value)
+
+
+def _parse_saves(saves, rules):
+    """Each save as (seq, position, response, flagged, save) or a refusal naming it."""
+    parsed, refused = [], []
+    for save in saves:
+        if not isinstance(save, dict):
+            refused.append(_refusal(save, "invalid", "保存请求中有一条格式不正确"))
+            continue
+        seq, position = save.get("seq"), save.get("position")
+        if type(seq) is not int or type(position) is not int or not 1 <= seq <= MAX_SEQ or position not in rules:
+            refused.append(_refusal(save, "invalid", "题号或序号不正确"))
+            continue
+        try:
+            response = clean_response(rules[position], save.get("response"))
+        except DomainError as exc:
+            refused.append(_refusal(save, "invalid", f"第 {position} 题：{exc.message}"))
+            continue
+        flagged = save.get("flagged", False)
+        if not isinstance(flagged, bool):
+            refused.append(_refusal(save, "invalid", f"第 {position} 题：标记无效"))
+            continue
+        parsed.append((seq, position, response, flagged, save))
+    return parsed, refused
+
+
+def _write_item(attempt, seq, position, response, flagged, at):
+    """Store one answer unless the item holds a newer one or is graded; True if it was stored."""
+    result = db.session.execute(
+        update(AttemptItem)
+        .where(
+            AttemptItem.attempt_id == attempt.id,
+            AttemptItem.position == position,
+            AttemptItem.response_seq < seq,
+            AttemptItem.awarded.is_(None),
+        )
+        .values(
+            response=response,
+            flagged=flagged,
+            response_seq=seq,
+            answered_at=at,
+            **answer_timing(AttemptItem.__table__, at if response is not None else None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def save_responses(attempt, token, saves, *, address=None, user_agent=None, evidence=None):
+    """Apply saves [{seq, position, response, flagged, age_ms}]; each is taken or refused on its own.
+
+    Returns {"acked", "stale", "late": [seq, ...], "refused": [{seq, position, reason, error}],
+    "closed": bool}: acked and stale saves are stored or superseded, late ones are kept for
+    review; all of these and the refused ones are done with, and the page may forget them.
+    ``evidence``: the page's account of its link, {"offline_ms", "online_ms"} (ages).
+    """
+    exam = db.session.get(Exam, attempt.exam_id)
+    # The attempt row is locked for the rest of the request, so a submit (or the sweep) either
+    # comes first and this save is refused, or waits for it and grades what it stored.
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    db.session.refresh(attempt)
+    now = utcnow()
+    mode = page_mode(attempt, token, exam, now)
+    if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
+        raise DomainError("保存请求无效")
+    rules = paper_rules_for(attempt, token)
+    note_client(attempt, token, address, user_agent)
+    parsed, refused = _parse_saves(saves, rules)
+    result = {"acked": [], "stale": [], "late": [], "refused": refused, "closed": mode == "late"}
+    if mode == "late":
+        evidence = evidence if isinstance(evidence, dict) else {}
+        store_late(
+            attempt,
+            [
+                (seq, position, response, flagged, answer_time(save, now, attempt))
+                for seq, position, response, flagged, save in parsed
+            ],
+            result,
+            now=now,
+            address=address,
+            offline_at=_ms_ago(evidence.get("offline_ms"), now),
+            online_at=_ms_ago(evidence.get("online_ms"), now),
+        )
+        db.session.flush()
+        return result
+    top = 0
+    for seq, position, response, flagged, save in parsed:
+        at = answer_time(save, now, attempt)
+        if mode == "grace" and at > attempt.deadline_at:
+            refused.append(_refusal(save, "after_deadline", f"第 {position} 题的答案是在考试时间结束后作出的，未保存"))
+            continue
+        stored = _write_item(attempt, seq, position, response, flagged, at)
+        (result["acked"] if stored else result["stale"]).append(seq)
+        top = max(top, seq)
+    # The attempt row is written at most every LAST_SAVE_RESOLUTION (the monitor's "last
+    # save"); a page resumes its numbering from the items' own sequence numbers. After the
+    # deadline every save writes it: it bounds the answer times later saves may claim.
+    if top and (mode == "grace" or needs_touch(attempt.last_saved_at, now)):
+        touch_attempt(attempt.id, now, top)
+    db.session.flush()
+    return result

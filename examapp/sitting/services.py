@@ -1,15 +1,17 @@
-"""Attempts: starting (the draw), submitting and grading, the overdue sweep, and admin corrections.
+"""Attempts: starting (the draw), submitting and grading, the overdue sweep, closing an exam's
+sittings, and admin corrections.
 
-Submitting is a conditional UPDATE on the attempt's state, so a double click,
-a retry and a race with the sweep grade exactly once; grading happens in the
-same transaction as the state change. Services flush; the caller commits.
+Submitting is a conditional UPDATE on the attempt's state (``Attempt.submit``), so a double
+click, a retry and a race with the sweep grade exactly once; grading happens in the same
+transaction as the state change. What a page saves is ``saving``'s; which page holds the
+attempt is ``page``'s. Services flush; the caller commits.
 """
 
 import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -21,8 +23,9 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
+from ..exams.signals import exam_closing
 from ..extensions import db
-from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason
+from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, EventKind, SubmitReason
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -104,28 +107,14 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
 def submit_attempt(attempt, reason):
     """Submit and grade; True when this call did it, False when it was already submitted or voided.
 
-    An attempt submitted at or after its deadline finished at its deadline. The page's token
-    stays on the attempt: answers that page gave before the close and delivers later are kept
-    for review (``late.store_late``), never from another page.
+    An attempt submitted at or after its deadline finished at its deadline (``Attempt.submit``).
+    The page's token stays on the attempt: answers that page gave before the close and delivers
+    later are kept for review (``late.store_late``), never from another page.
     """
-    now = utcnow()
-    finished_at = min(now, attempt.deadline_at)
-    values = {"state": AttemptState.SUBMITTED, "submitted_at": finished_at, "submit_reason": reason}
-    updated_at = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(**values)
-        .returning(Attempt.updated_at)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if updated_at is None:
-        db.session.refresh(attempt)
+    if not attempt.submit(reason, utcnow()):
         return False
-    # The attempt is now as the UPDATE left it: no need to read it again.
-    for key, value in {**values, "updated_at": updated_at}.items():
-        set_committed_value(attempt, key, value)
     grade_attempt(attempt)
-    record_event(attempt, "submitted", detail={"reason": reason, "score": str(attempt.score)})
+    record_event(attempt, EventKind.SUBMITTED, detail={"reason": reason, "score": str(attempt.score)})
     db.session.flush()
     return True
 
@@ -194,6 +183,18 @@ def close_overdue(exam_id=None):
         if now > attempt.deadline_at + timedelta(seconds=grace) and submit_attempt(attempt, SubmitReason.SWEEP):
             closed += 1
     return closed
+
+
+@exam_closing.connect
+def close_sittings(exam, **_extra):
+    """Before an exam ends: submit its overdue attempts, and say how many are still being answered
+    (or are inside the grace for delivering), which keeps the exam open."""
+    close_overdue(exam_id=exam.id)
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.IN_PROGRESS)
+    )
 
 
 def record_event(attempt, kind, *, address=None, user_agent=None, detail=None):
@@ -272,8 +273,7 @@ def reopen_attempt(actor, attempt, reason, extra_minutes=0):
     """
     _require_reason(reason)
     exam = db.session.get(Exam, attempt.exam_id)
-    if attempt.state != AttemptState.SUBMITTED:
-        raise DomainError("只有已交卷的答卷可以重新开放")
+    attempt.ensure_reopenable()
     if exam.status != ExamStatus.PUBLISHED or utcnow() >= exam.closes_at:
         raise DomainError("考试开放时段已结束，不能重新开放答卷")
     entry = db.session.get(RosterEntry, attempt.roster_entry_id)
@@ -283,10 +283,7 @@ def reopen_attempt(actor, attempt, reason, extra_minutes=0):
     if utcnow() >= deadline:
         raise DomainError("该考生的答题时间已用完，请同时延长时间", field="minutes")
     before = {"state": attempt.state, "score": str(attempt.score)}
-    attempt.state, attempt.submitted_at, attempt.submit_reason = AttemptState.IN_PROGRESS, None, None
-    attempt.score, attempt.deadline_at, attempt.departures = None, deadline, 0
-    for item in attempt.items:
-        item.awarded = None
+    attempt.reopen(deadline)
     db.session.flush()
     record_change(
         actor,
@@ -305,16 +302,13 @@ def reopen_attempt(actor, attempt, reason, extra_minutes=0):
 def void_attempt(actor, attempt, reason):
     """Annul an attempt (for example someone sat for another); it scores nothing and cannot resume."""
     _require_reason(reason)
-    if attempt.state == AttemptState.VOIDED:
-        raise DomainError("该答卷已经作废")
+    attempt.ensure_voidable()
     exam = db.session.get(Exam, attempt.exam_id)
     if exam.status == ExamStatus.SEALED:
         raise DomainError("考试成绩已封存，不能作废答卷")
     entry = db.session.get(RosterEntry, attempt.roster_entry_id)
     before = {"state": attempt.state, "score": str(attempt.score) if attempt.score is not None else None}
-    attempt.state, attempt.score, attempt.voided_reason, attempt.live_token = AttemptState.VOIDED, None, reason, None
-    if attempt.submitted_at is None:
-        attempt.submitted_at = utcnow()
+    attempt.void(reason, utcnow())
     db.session.flush()
     record_change(
         actor,

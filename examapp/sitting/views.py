@@ -13,12 +13,15 @@ from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
 from ..web import json_body
+from ..web.form_errors import report
+from ..web.transaction import commit_now
 from .forms import StartForm, SubmitForm
+from .handin import finish_attempt
 from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason
-from .page import SaveRefused, claim_attempt, finish_attempt, identify_page, report_event, save_responses
+from .page import SaveRefused, claim_attempt, client_key, identify_page, report_event
 from .queries import paper_for_page, paper_view
-from .saving import client_key, quick_save
+from .saving import quick_save, save_responses
 from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
 
 bp = Blueprint("sitting", __name__, template_folder="templates")
@@ -35,7 +38,7 @@ def _own_attempt(attempt_id):
         abort(404)
     access.ensure(current_user, "sitting.sit", attempt)
     if close_if_overdue(attempt):
-        db.session.commit()
+        commit_now()  # the deadline submit stands whatever the request answers (a refusal is a 4xx)
     return attempt
 
 
@@ -56,14 +59,13 @@ def _bad_request(message=json_body.INVALID):
 def _page_call(call):
     """(result, None) of a page-facing service, or (None, the JSON refusal): 409 for a page that
     may no longer save (what the refusal set off, such as a deadline submit, is kept), 400 for a
-    request the service will not take (nothing is kept)."""
+    request the service will not take (nothing is kept: the request rolls back on a 4xx)."""
     try:
         return call(), None
     except SaveRefused as exc:
-        db.session.commit()
+        commit_now()  # what the refusal set off (a deadline submit) is kept although the answer is a 409
         return None, _json_refusal(exc, 409)
     except DomainError as exc:
-        db.session.rollback()
         return None, _json_refusal(exc, 400)
 
 
@@ -126,13 +128,11 @@ def start(exam_id):
                 entry=entry,
             )
         except AccessRefused as exc:
-            db.session.rollback()
             if request.is_json:
                 return jsonify({"status": 403, "reason": "refused", "field": exc.field, "error": exc.message}), 403
-            (form.access_code if exc.field == "access_code" else form.pledge).errors.append(exc.message)
+            report(exc, form, default="pledge")
             status = 403
         else:
-            db.session.commit()
             return redirect(url_for("sitting.attempt", attempt_id=attempt.id))
     elif request.method == "POST":
         if request.is_json:
@@ -150,8 +150,7 @@ def attempt(attempt_id):
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
     token = claim_attempt(attempt, **_client())
-    questions = paper_for_page(attempt.id)  # before the commit: one connection for the request
-    db.session.commit()
+    questions = paper_for_page(attempt.id)
     exam = attempt.exam
     # Past the deadline (inside the grace for delivering) a page opened again may only hand in.
     hand_in_only = utcnow() >= attempt.deadline_at
@@ -175,22 +174,23 @@ def save(attempt_id):
     # The common save in one statement that checks owner, page and time in the database;
     # anything it does not take goes the full way below, which says why.
     client = client_key(request.remote_addr, request.headers.get("User-Agent"))
-    reply = quick_save(attempt_id, current_user, payload, client) if payload is not None else None
-    if reply is not None:
-        db.session.commit()  # "saved" is only said after the commit
-        return jsonify({"status": "saved", "late": [], "refused": [], **reply})
-    attempt = _own_attempt(attempt_id)
-    if payload is None:
-        return _bad_request()
-    result, refusal = _page_call(
-        lambda: save_responses(
-            attempt, payload.get("token"), payload.get("saves"), evidence=_evidence(payload), **_client()
+    quick = quick_save(attempt_id, current_user, payload, client) if payload is not None else None
+    if quick is not None:
+        reply = jsonify({"status": "saved", "late": [], "refused": [], **quick})
+    else:
+        attempt = _own_attempt(attempt_id)
+        if payload is None:
+            return _bad_request()
+        result, refusal = _page_call(
+            lambda: save_responses(
+                attempt, payload.get("token"), payload.get("saves"), evidence=_evidence(payload), **_client()
+            )
         )
-    )
-    if refusal is not None:
-        return refusal
-    reply = _saves_reply(result, attempt)
-    db.session.commit()  # "saved" is only said after the commit
+        if refusal is not None:
+            return refusal
+        reply = _saves_reply(result, attempt)
+    # "saved" is only said after the commit, and what a 409 reply kept (late deliveries) stays
+    commit_now()
     return reply
 
 
@@ -205,7 +205,6 @@ def hello(attempt_id):
     kind, refusal = _page_call(lambda: identify_page(attempt, payload.get("token"), payload.get("tab")))
     if refusal is not None:
         return refusal
-    db.session.commit()
     return jsonify({"status": "ok", "opening": kind, "seconds_left": attempt.seconds_left()})
 
 
@@ -223,7 +222,6 @@ def event(attempt_id):
     )
     if refusal is not None:
         return refusal
-    db.session.commit()
     exam = db.session.get(Exam, attempt.exam_id)
     return jsonify(
         {
@@ -262,11 +260,10 @@ def submit(attempt_id):
         try:
             finish_attempt(attempt, request.form.get("token"), **_client())
         except SaveRefused as exc:
-            db.session.commit()
+            # what the refusal set off (a deadline submit) is kept: the request commits its redirect
             if exc.reason != "closed":
                 flash(exc.message, "danger")
                 return redirect(url_for("sitting.attempt", attempt_id=attempt.id))
-        db.session.commit()
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
@@ -301,21 +298,17 @@ def _submit_json(attempt):
             **_client(),
         )
     except SaveRefused as exc:
-        db.session.commit()
         if exc.reason != "closed":
+            commit_now()  # what the refusal set off (a deadline submit) is kept although the answer is a 409
             return _json_refusal(exc, 409)
         return jsonify({"status": "submitted", "late": [], "refused": [], "result_url": result_url})
     except DomainError as exc:
-        db.session.rollback()
-        return _json_refusal(exc, 400)
+        return _json_refusal(exc, 400)  # nothing is kept: the request rolls back on a 4xx
     body = {k: result[k] for k in ("acked", "stale", "late", "refused")}
     if not result["submitted"]:
         # the page's countdown ran out before the server's deadline (extra time): it goes on
-        reply = jsonify({"status": "continue", **body, "seconds_left": attempt.seconds_left()})
-    else:
-        reply = jsonify({"status": "submitted", **body, "result_url": result_url})
-    db.session.commit()
-    return reply
+        return jsonify({"status": "continue", **body, "seconds_left": attempt.seconds_left()})
+    return jsonify({"status": "submitted", **body, "result_url": result_url})
 
 
 @bp.get("/attempt/<int:attempt_id>/relogin")
@@ -337,18 +330,15 @@ def relogin(attempt_id):
     try:
         user = authenticate(payload["username"], payload["password"], request.remote_addr)
     except DomainError as exc:
-        db.session.rollback()
         return _json_refusal(exc, 401 if isinstance(exc, LoginRefused) else 429)
+    # a refusal below answers 403, and the request rolls back the login that authenticate recorded
     if attempt is None or attempt.user_id != user.id:
-        db.session.rollback()
         return jsonify({"status": 403, "reason": "other_user", "error": "请使用本人的账号登录"}), 403
     if user.must_change_password:
-        db.session.rollback()
         return jsonify({"status": 403, "reason": "password", "error": "该账号需要先修改密码，请联系监考人员"}), 403
     session.clear()  # a new session: nothing of the old one survives
     login_user(user)
     session.permanent = True
-    db.session.commit()
     g.pop("csrf_token", None)  # the token of the session just ended
     return jsonify({"status": "ok", "csrf": generate_csrf()})
 
