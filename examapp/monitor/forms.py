@@ -36,11 +36,3 @@ class ReopenForm(BaseForm):
 
 class VoidForm(BaseForm):
     reason = _reason()
-
-
-def first_error(form):
-    """The first validation message of a form, for a flash after the redirect."""
-    for errors in form.errors.values():
-        if errors:
-            return errors[0]
-    return "提交的内容无效"
