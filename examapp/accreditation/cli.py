@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..cycles.models import AccreditationCycle
 from ..extensions import db
+from .recommend.services import deadline_label, forfeit_all_overdue, forfeit_overdue, is_open
 
 accreditation_cli = AppGroup("accreditation", help="验收：推荐材料逾期处理等")
 
@@ -15,8 +16,6 @@ accreditation_cli = AppGroup("accreditation", help="验收：推荐材料逾期�
 @click.option("--year", type=int, default=None, help="只处理这一验收年度（默认：所有已过截止日期的年度）")
 def forfeit_overdue_command(year):
     """Mark every draft recommendation past its cycle's deadline as forfeited (idempotent)."""
-    from .recommend.services import deadline_label, forfeit_all_overdue, forfeit_overdue, is_open
-
     if year is not None:
         cycle = db.session.scalar(select(AccreditationCycle).where(AccreditationCycle.year == year))
         if cycle is None:

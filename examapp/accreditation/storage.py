@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from .. import uploads
 from ..errors import DomainError
+from ..extensions import db
 
 #: what each kind of upload admits (the types found in the content)
 KINDS = {
@@ -406,8 +407,6 @@ def delete_after_commit(storage_name):
 def _remember(key, storage_name):
     if not has_app_context():
         return
-    from ..extensions import db
-
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, even before any query, is seen and cleans up

@@ -53,4 +53,3 @@ def record(record_id):
         abort(404)
     access.ensure(current_user, "accreditation.view", record)
     return render_template("accreditation/record.html", record=record, unit=record.unit)
-

@@ -2,8 +2,8 @@
 the office's confirmed decision; a cycle's settings; the list of accredited units.
 
 The notice (郑政办〔2005〕27号) accepts a unit only after 一听、二看、三查、四考试. The exam's
-verdict is the sealed one written into the record; the other three come from their own modules
-(``outcome(record) -> CheckOutcome``). Any failed check or the exam's disqualification proposes
+verdict is the sealed one written into the record; the other three come from their own packages
+(``outcome(record) -> CheckOutcome``, imported here). Any failed check or the exam's disqualification proposes
 不通过 with the reasons; all four passed (and the recommendation handed in) proposes 通过. A
 confirmed decision changes only through a new, reasoned entry. Services flush; the caller commits.
 """
@@ -427,7 +427,7 @@ FIRST_YEAR = 2005  # the notice's first year
 
 
 def create_cycle(actor, year, today):
-    """Open the cycle of ``year`` with the notice's defaults (``today``: the Asia/Shanghai date)."""
+    """Open the cycle of ``year`` with the notice's defaults (``today``: the date in the display zone)."""
     if not isinstance(year, int) or not FIRST_YEAR <= year <= today.year + 1:
         raise DomainError(f"年度应在 {FIRST_YEAR} 年到 {today.year + 1} 年之间", field="year")
     if db.session.scalar(select(AccreditationCycle.id).where(AccreditationCycle.year == year)) is not None:

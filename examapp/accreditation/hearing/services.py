@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import segno
 from flask import current_app, has_request_context, url_for
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
@@ -466,8 +467,6 @@ def questionnaire_limiter():
 
 def qr_svg(url):
     """The QR code of ``url`` as an SVG document (made here, no outside service)."""
-    import segno
-
     buffer = io.BytesIO()
     segno.make(url, error="m", micro=False).save(buffer, kind="svg", scale=8, border=4, title="居民满意度问卷二维码")
     return buffer.getvalue()

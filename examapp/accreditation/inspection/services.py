@@ -19,6 +19,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...org.models import UnitKind
 from ...reasons import MAX_REASON_LENGTH, too_long
+from .. import storage
 from ..checklist import COMMUNITY, NUMBER, SPECS, STREET, ChecklistItem, checklist, format_number, judge
 from ..outcomes import CheckOutcome
 from .models import Inspection, InspectionItem
@@ -197,8 +198,6 @@ def _item_label(row):
 def attach_photo(actor, row, stored):
     """Keep ``stored`` (a ``storage.StoredFile``, images only) as the photo of checklist item ``row``;
     a photo it had before is removed once this commits."""
-    from .. import storage
-
     record = row.inspection.record
     ensure_open(record)
     if stored.file_type not in storage.allowed_types(PHOTO_KINDS):
@@ -221,8 +220,6 @@ def attach_photo(actor, row, stored):
 
 
 def remove_photo(actor, row):
-    from .. import storage
-
     record = row.inspection.record
     ensure_open(record)
     if not row.photo_name:

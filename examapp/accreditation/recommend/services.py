@@ -16,13 +16,16 @@ from sqlalchemy import func, select, update
 
 from ...audit.services import record_change, register_actions
 from ...clock import display_zone, utcnow
-from ...cycles.models import AccreditationCycle, Decision
+from ...cycles.models import AccreditationCycle, Decision, RecordEntry
 from ...cycles.services import add_entry, record_for
 from ...errors import DomainError
 from ...extensions import db
 from ...numbers import plain
 from ...org.models import Unit, UnitKind
 from .. import storage
+from ..hearing.models import Hearing
+from ..inspection.models import Inspection
+from ..onsite.models import OnsiteCheck
 from .models import Recommendation, RecommendationMaterial, RecommendationStatus
 
 RECOMMEND_ACTION_LABELS = {
@@ -323,11 +326,6 @@ def remove_recommendation(actor, recommendation):
 def _record_is_empty(record):
     """A record with no history, no exam result, no decision and no check made on it (created for a
     draft recommendation that is now withdrawn)."""
-    from ...cycles.models import RecordEntry
-    from ..hearing.models import Hearing
-    from ..inspection.models import Inspection
-    from ..onsite.models import OnsiteCheck
-
     if record.status or record.exam_id is not None or record.decision is not None:
         return False
     for model in (RecordEntry, Hearing, Inspection, OnsiteCheck):

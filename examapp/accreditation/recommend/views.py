@@ -274,7 +274,7 @@ def recommendation_application(recommendation_id):
     try:
         changed = recommend.update_application(current_user._get_current_object(), recommendation, form.text.data)
     except DomainError as exc:
-        report(exc, form if exc.field == "text" else None)
+        report(exc, form)
         if form.text.errors:
             return _detail(db.session.get(Recommendation, recommendation_id), application_form=form, status=400)
         return _back(recommendation)
@@ -292,7 +292,7 @@ def recommendation_upload(recommendation_id):
     try:
         material = recommend.add_material(current_user._get_current_object(), recommendation, form.file.data)
     except DomainError as exc:
-        report(exc, form if exc.field == "file" else None)
+        report(exc, form)
         if form.file.errors:
             return _detail(db.session.get(Recommendation, recommendation_id), material_form=form, status=400)
         return _back(recommendation)
