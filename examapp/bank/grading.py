@@ -53,7 +53,12 @@ ZERO = Decimal("0")
 def grade(version, response, points, *, multiple_mode=MultipleMode.ALL_OR_NOTHING):
     """Points earned by ``response`` on ``version`` (anything with ``qtype``, ``answer`` and ``stem``)."""
     return grade_response(
-        version.qtype, version.answer, response, points, multiple_mode=multiple_mode, stem=getattr(version, "stem", None)
+        version.qtype,
+        version.answer,
+        response,
+        points,
+        multiple_mode=multiple_mode,
+        stem=getattr(version, "stem", None),
     )
 
 
@@ -116,7 +121,20 @@ def normalise_blank(text):
     return fold_width(text).strip().casefold()
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
 _PERCENT = re.compile(r"百分之([0-9零〇一二两三四五六七八九十百千万.]+)")
@@ -190,12 +208,17 @@ def blank_contexts(stem, count):
     return [(folded[i].rstrip(), folded[i + 1].lstrip()) for i in range(count)]
 
 
+def blank_form(text, before="", after=""):
+    """What the fill-in rule compares of ``text`` written in a blank between ``before`` and ``after``."""
+    return _without_context(fold_blank(text), before, after)
+
+
 def blank_matches(given, alternatives, before="", after=""):
     """Whether ``given`` is one of ``alternatives`` under the fill-in rule (see the module's docstring)."""
-    given = _without_context(fold_blank(given), before, after)
+    given = blank_form(given, before, after)
     if not given:
         return False
-    return any(given == _without_context(fold_blank(a), before, after) for a in alternatives)
+    return any(given == blank_form(a, before, after) for a in alternatives)
 
 
 def _grade_blanks(answer, response, points, stem=None):

@@ -25,6 +25,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db
+from ..reasons import MAX_REASON_LENGTH
 from . import services
 from .models import CorrectionStatus, PendingCorrection, UnitResult
 from .scores import Verdict, sealed_unit_scores
@@ -252,7 +253,7 @@ def _check_decider(actor, proposal):
 def _record_text(proposal, confirmer):
     """The reason written into the record entries: the proposer's reason and both people."""
     names = f"（{proposal.proposed_by.name} 提出，{confirmer.name} 确认）"
-    room = services.MAX_REASON_LENGTH - len(names) - 60  # the correction adds its own words in front
+    room = MAX_REASON_LENGTH - len(names) - 60  # the correction adds its own words in front
     reason = proposal.reason if len(proposal.reason) <= room else proposal.reason[: room - 1] + "…"
     return reason + names
 

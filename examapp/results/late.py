@@ -96,7 +96,7 @@ def accept_late(actor, attempt, delivery_ids, reason):
     for item in changed.values():
         key = item.key_version or item.version
         item.awarded = grade_response(
-            key.qtype, key.answer, item.response, item.points, multiple_mode=exam.multiple_mode
+            key.qtype, key.answer, item.response, item.points, multiple_mode=exam.multiple_mode, stem=key.stem
         )
     attempt.score = sum((item.awarded or Decimal("0") for item in items.values()), Decimal("0")).quantize(CENT)
     db.session.flush()

@@ -8,7 +8,6 @@ reason; nothing changes silently. Services flush; the caller commits.
 """
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -16,11 +15,12 @@ from ..audit.services import record_change, register_actions
 from ..bank.content import QType
 from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
-from ..clock import utcnow
+from ..clock import local_time, utcnow
 from ..cycles.services import cycle_for_year, records_of, write_exam_entry
 from ..errors import DomainError
 from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db
+from ..reasons import clean_reason
 from ..sitting.models import Attempt, AttemptItem, AttemptState
 from .models import UnitResult
 from .scores import Verdict, live_unit_scores
@@ -34,17 +34,11 @@ RESULTS_ACTION_LABELS = {
 }
 register_actions(RESULTS_ACTION_LABELS)
 
-MAX_REASON_LENGTH = 500
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-
 
 def _require_reason(reason):
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise DomainError("请填写原因（将记入操作日志）", field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise DomainError(f"原因不能超过 {MAX_REASON_LENGTH} 个字", field="reason")
-    return reason
+    return clean_reason(reason)
 
 
 def _number(value):
@@ -76,9 +70,9 @@ def _summary(score):
 
 
 def cycle_of(exam):
-    """The cycle the exam counts for: its own, or that of the year it opened (Asia/Shanghai)."""
+    """The cycle the exam counts for: its own, or that of the year it opened (in the display zone)."""
     if exam.cycle is None:
-        exam.cycle = cycle_for_year(exam.opens_at.astimezone(LOCAL_ZONE).year)
+        exam.cycle = cycle_for_year(local_time(exam.opens_at).year)
     return exam.cycle
 
 
@@ -285,7 +279,12 @@ def regrade_with_key(actor, exam, version, key_version, reason):
     changed_attempts = {}
     for item, attempt in items:
         awarded = grade_response(
-            key_version.qtype, key_version.answer, item.response, item.points, multiple_mode=exam.multiple_mode
+            key_version.qtype,
+            key_version.answer,
+            item.response,
+            item.points,
+            multiple_mode=exam.multiple_mode,
+            stem=key_version.stem,
         )
         item.key_version_id = key_id
         if awarded != item.awarded:
