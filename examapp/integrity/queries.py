@@ -240,7 +240,7 @@ def _is_wrong(item, version):
         return False
     if item.awarded is not None:
         return item.awarded < item.points
-    return grade_response(version.qtype, version.answer, item.response, 1) != 1
+    return grade_response(version.qtype, version.answer, item.response, 1, stem=version.stem) != 1
 
 
 def answer_text(version, response):

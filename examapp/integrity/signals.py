@@ -107,9 +107,9 @@ def _items(exam_id, index_of):
         .where(Attempt.exam_id == exam_id, AttemptItem.response.isnot(None))
     )
     versions = {
-        row.id: (row.qtype, row.answer)
+        row.id: (row.qtype, row.answer, row.stem)
         for row in db.session.execute(
-            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer, QuestionVersion.stem).where(
                 QuestionVersion.id.in_(
                     select(AttemptItem.question_version_id)
                     .join(Attempt, Attempt.id == AttemptItem.attempt_id)
@@ -137,8 +137,8 @@ def _items(exam_id, index_of):
             if text is None:
                 found = (None, False)
             else:
-                key_type, key_answer = versions[key_id]
-                right = grade_response(key_type, key_answer, response, 1) == 1
+                key_type, key_answer, key_stem = versions[key_id]
+                right = grade_response(key_type, key_answer, response, 1, stem=key_stem) == 1
                 found = (codes.setdefault((version_id, text), len(codes)), not right)
             decoded[(version_id, key_id, raw)] = found
         if found[0] is None:

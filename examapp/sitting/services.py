@@ -11,12 +11,13 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from ..audit.services import record_change, register_actions
+from ..bank.content import QType
 from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
@@ -129,15 +130,23 @@ def grade_attempt(attempt):
     # The items are locked as they are read: a save already writing one is waited for and its
     # answer graded; a save arriving later finds the item graded and is refused (saving.py).
     rows = db.session.execute(
-        select(AttemptItem.id, AttemptItem.points, AttemptItem.response, QuestionVersion.qtype, QuestionVersion.answer)
+        select(
+            AttemptItem.id,
+            AttemptItem.points,
+            AttemptItem.response,
+            QuestionVersion.qtype,
+            QuestionVersion.answer,
+            # a 填空's stem: its blank may be answered with the unit the stem prints (bank.grading)
+            case((QuestionVersion.qtype == QType.BLANK, QuestionVersion.stem), else_=None),
+        )
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
         .where(AttemptItem.attempt_id == attempt.id)
         .with_for_update(of=AttemptItem)
     ).all()
     total = Decimal("0")
     awards = []
-    for item_id, points, response, qtype, answer in rows:
-        awarded = grade_response(qtype, answer, response, points, multiple_mode=exam.multiple_mode)
+    for item_id, points, response, qtype, answer, stem in rows:
+        awarded = grade_response(qtype, answer, response, points, multiple_mode=exam.multiple_mode, stem=stem)
         awards.append({"item_id": item_id, "awarded": awarded})
         total += awarded
     if awards:
