@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ...audit.chain import link
 from ...audit.services import record_change, register_actions
-from ...clock import display_zone, utcnow
+from ...clock import local_time, utcnow
 from ...cycles.models import AccreditationCycle, AccreditationRecord, Decision, RecordEntry, RecordStatus
 from ...cycles.services import add_entry, cycle_for_year
 from ...errors import DomainError
@@ -94,8 +94,7 @@ def exam_awaiting_seal(record):
         )
         .order_by(Exam.opens_at.desc(), Exam.id.desc())
     ).all()
-    zone = display_zone()
-    mine = [e for e in exams if e.cycle_id == record.cycle_id or e.opens_at.astimezone(zone).year == record.cycle.year]
+    mine = [e for e in exams if e.cycle_id == record.cycle_id or local_time(e.opens_at).year == record.cycle.year]
     closed = [e for e in mine if e.status == ExamStatus.CLOSED]
     return (closed or mine or [None])[0]
 
