@@ -133,6 +133,10 @@ def test_similarity_ignores_punctuation_width_and_blanks():
         ("郑政办〔2005〕27号 附件六", False),
         ("郑政办〔2005〕27号 通知正文首段", False),
         ("郑政办〔2005〕27号 正文 二、", True),
+        ("《国务院办公厅关于全面推进生育保险和职工基本医疗保险合并实施的意见》（国办发〔2019〕10号）二、（一）", True),
+        ("《国务院关于建立统一的城乡居民基本养老保险制度的意见》（国发〔2014〕8号）七、养老保险待遇领取条件", True),
+        ("《国务院关于建立统一的城乡居民基本养老保险制度的意见》", False),  # an opinion: name the section
+        ("《就业服务与就业管理规定》二、", False),  # rules have articles: a section is not enough
         ("", False),
         ("见有关规定", False),
     ],

@@ -37,6 +37,9 @@ _NOTICE = "郑政办〔2005〕27号"
 _NOTICE_ITEM = re.compile(
     r"[一二三四五六七八九十]+、|第[一二三四五六七八九十]+部分|（[一二三四五六七八九十]+）|第[0-9一二三四五六七八九十]+条"
 )
+#: documents organised in articles (第…条); others (意见, 通知, 决定) are cited by section
+_ARTICLED = ("法", "条例", "规定", "办法", "细则", "规则", "标准")
+_SECTION = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+部分")
 _LISTED_SECTION = re.compile(r"附件.{0,3}(一|二)、|附件.{0,3}第(一|二)部分")
 _LISTED_ITEM = re.compile(r"第[0-9一二三四五六七八九十]+[条项]|[0-9]+[.．]")
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
@@ -289,13 +292,24 @@ def names_an_article(source):
     for segment in re.split(r"(?=《)|(?=郑政办〔2005〕27号)", text):
         if segment.startswith("《"):
             cited += 1
-            if not _ARTICLE.search(segment):
+            if not _cites_a_part(segment):
                 return False
         elif segment.startswith(_NOTICE):
             cited += 1
             if not _notice_item(segment[len(_NOTICE) :]):
                 return False
     return cited > 0 or bool(_ARTICLE.search(text))
+
+
+def _cites_a_part(segment):
+    """A law, regulation or rules (法/条例/规定/办法/细则) by article; an opinion or notice of the
+    State Council (意见/通知/决定) has no articles, so by its section (二、, （一）)."""
+    title = segment[1 : segment.find("》")] if "》" in segment else segment
+    if _ARTICLE.search(segment):
+        return True
+    if title.endswith(_ARTICLED):
+        return False
+    return bool(_SECTION.search(segment[len(title) + 2 :]))
 
 
 def _notice_item(part):
