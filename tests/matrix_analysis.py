@@ -14,6 +14,8 @@ ANALYSTS = {"exam_admin"}
 EXPECTED = {
     "analysis.exam": ("GET", ANALYSTS),
     "analysis.question": ("GET", ANALYSTS),
+    # judging a fill-in answer correct regrades the exam: results.regrade, exam admins only
+    "analysis.accept_variant": ("POST", ANALYSTS),
 }
 
 
@@ -24,7 +26,7 @@ def url_params(endpoint, world, user):
     """
     exam = exam_factories.exam(world, publish=True)
     params = {"exam_id": exam.id}
-    if endpoint == "analysis.question":
+    if endpoint in ("analysis.question", "analysis.accept_variant"):
         attempt = start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
         submit_attempt(attempt, SubmitReason.EXAMINEE)
         params["version_id"] = attempt.items[0].question_version_id
