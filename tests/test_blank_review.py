@@ -169,7 +169,11 @@ def test_the_question_page_lists_each_blank_and_accepts_a_variant(app, built):
 
 @pytest.mark.parametrize(
     "data",
-    [{"blank": "x", "text": "就业服务机构", "reason": "r"}, {"blank": "1", "reason": "r"}, {"blank": "-1", "text": "a", "reason": "r"}],
+    [
+        {"blank": "x", "text": "就业服务机构", "reason": "r"},
+        {"blank": "1", "reason": "r"},
+        {"blank": "-1", "text": "a", "reason": "r"},
+    ],
 )
 def test_bad_posts_answer_400_and_change_nothing(app, built, data):
     client = app.test_client()

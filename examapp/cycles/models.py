@@ -44,7 +44,7 @@ class AccreditationCycle(TimestampMixin, db.Model):
     recommendation_share: Mapped[Decimal] = mapped_column(
         Numeric(4, 3), nullable=False, default=DEFAULT_RECOMMENDATION_SHARE
     )
-    #: recommendation materials are due by this day (Asia/Shanghai); later counts as forfeited
+    #: recommendation materials are due by this day (in the display zone); later counts as forfeited
     materials_deadline: Mapped[date] = mapped_column(Date, nullable=False)
     #: 三查: share of the re-employment target drawn for the on-site check, and the completion required
     sample_share: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=DEFAULT_SAMPLE_SHARE)

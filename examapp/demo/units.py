@@ -226,12 +226,11 @@ def open_demo_cycle(days=14):
     passed, so that the demo can be walked from recommendation to decision at any time of the year
     (the notice's default, 31 October, stays the default of every real cycle)."""
     from datetime import timedelta
-    from zoneinfo import ZoneInfo
 
-    from ..clock import utcnow
+    from ..clock import local_today
     from ..cycles.services import cycle_for_year
 
-    today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    today = local_today()
     cycle = cycle_for_year(today.year)
     if cycle.materials_deadline < today:
         cycle.materials_deadline = today + timedelta(days=days)

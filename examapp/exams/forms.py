@@ -15,13 +15,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from ..bank.content import Difficulty, QType
 from ..bank.forms import optional_id
 from ..bank.grading import MultipleMode
 from ..clock import display_zone, utcnow
-from ..forms import BaseForm
+from ..forms import BaseForm, reason_field
 from .models import PaperMode, ReleaseMode
 from .services import EDITABLE_WHEN_PUBLISHED, ExamSettings
 
@@ -76,7 +76,7 @@ class ExamForm(BaseForm):
     paper_mode = SelectField(
         "组卷方式", choices=[SelectChoice(m, PaperMode.LABELS[m]) for m in PaperMode.ALL], validate_choice=False
     )
-    reason = TextAreaField("修改原因（选填，记入操作日志）", validators=[Optional(), Length(max=500)])
+    reason = reason_field("修改原因（选填，记入操作日志）")
 
     def locked_fields(self):
         """The fields a published exam keeps as they are (shown read-only)."""
@@ -215,10 +215,10 @@ class RosterAddForm(BaseForm):
 
 
 class RosterRemoveForm(BaseForm):
-    reason = TextAreaField("移出原因", validators=[DataRequired("请填写移出名单的原因"), Length(max=500)])
+    reason = reason_field("移出原因", required=True, required_message="请填写移出名单的原因")
 
 
 class ActionForm(BaseForm):
     """A button that changes something: only the CSRF token (and an optional reason)."""
 
-    reason = TextAreaField("原因（选填）", validators=[Optional(), Length(max=500)])
+    reason = reason_field("原因（选填）")

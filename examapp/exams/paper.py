@@ -15,6 +15,7 @@ from ..bank.models import Question, QuestionCategory, QuestionVersion
 from ..bank.services import drawable_questions
 from ..errors import DomainError
 from ..extensions import db
+from ..numbers import plain
 from .models import FULL_MARKS, PaperMode
 
 #: sections of a paper, in the order examinees meet them
@@ -58,7 +59,7 @@ def paper_problems(exam):
         problems.append("组卷规则还没有任何一行")
     total = paper_total(exam)
     if total != FULL_MARKS:
-        problems.append(f"试卷总分为 {total.normalize():f} 分，必须正好是 100 分")
+        problems.append(f"试卷总分为 {plain(total)} 分，必须正好是 100 分")
     if exam.paper_mode == PaperMode.BLUEPRINT:
         for row in exam.blueprint_rows:
             available = db.session.scalar(_row_pool(row, func.count(Question.id)))

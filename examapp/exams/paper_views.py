@@ -15,6 +15,7 @@ from ..bank.models import Question, QuestionVersion
 from ..bank.services import category_tree
 from ..errors import DomainError
 from ..extensions import db
+from ..numbers import plain
 from ..web.transaction import fail
 from .blueprint import bp, get_exam
 from .forms import BlueprintForm, FixedPaperForm, optional_int
@@ -28,7 +29,7 @@ _ROW_OF_MESSAGE = re.compile(r"^第 (\d+) [行题]")
 
 
 def _points_text(points):
-    return f"{points.normalize():f}"
+    return plain(points)
 
 
 def _category_choices():

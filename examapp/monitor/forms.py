@@ -1,18 +1,16 @@
 """Corrections made from the monitor; each needs a written reason, which goes to the audit log."""
 
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ..forms import BaseForm
+from ..forms import BaseForm, reason_field
 
 #: the range the sitting service accepts for one grant
 MAX_EXTRA_MINUTES = 240
 
 
 def _reason():
-    return TextAreaField(
-        "原因（记入操作日志）", validators=[DataRequired("请填写原因（将记入操作日志）"), Length(max=500)]
-    )
+    return reason_field("原因（记入操作日志）", required=True, required_message="请填写原因（将记入操作日志）", rows=3)
 
 
 class ExtraTimeForm(BaseForm):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db
+from ..numbers import plain
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptState
 from ..spreadsheets import neutralise
@@ -160,7 +161,7 @@ def district_rows(scores):
 def header_lines(exam, zone):
     cycle = exam.cycle
     sealed = exam.sealed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if exam.sealed_at else "未封存（实时数据）"
-    threshold = f"{cycle.threshold.normalize():f}" if cycle else "95"
+    threshold = plain(cycle.threshold) if cycle else "95"
     return [
         f"考试：{exam.title}",
         f"验收年度：{cycle.name if cycle else '未指定'}；合格线：单位平均分 ≥ {threshold}；"

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select
 from ..cycles.models import DEFAULT_THRESHOLD
 from ..exams.models import RosterEntry
 from ..extensions import db
+from ..numbers import plain
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptState
 
@@ -104,8 +105,7 @@ class UnitScore:
 
 def _plain(value):
     """95.00 -> "95", 94.50 -> "94.5"."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return plain(value)
 
 
 def threshold_of(exam):

@@ -26,6 +26,7 @@ from ..exams.models import Exam, ExamStatus, RosterEntry
 from ..exams.paper import draw_paper
 from ..exams.signals import exam_closing
 from ..extensions import db
+from ..reasons import clean_reason
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, EventKind, SubmitReason
 
 SITTING_ACTION_LABELS = {
@@ -221,14 +222,10 @@ def record_event(attempt, kind, *, address=None, user_agent=None, detail=None):
 # --- admin corrections -----------------------------------------------------------
 
 
-MAX_REASON_LENGTH = 500
-
-
 def _require_reason(reason):
     if not (reason or "").strip():
         raise DomainError("请填写原因（将记入操作日志）", field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise DomainError(f"原因不能超过 {MAX_REASON_LENGTH} 个字", field="reason")
+    clean_reason(reason)
 
 
 def grant_extra_time(actor, exam, entries, minutes, reason):
