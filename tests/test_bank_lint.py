@@ -226,3 +226,18 @@ def test_the_overview_shows_the_quality_report(app, client, world):
     assert "多选答案为“除一项外全选”的 3 道，占 100%" in section
     assert "须改正" in section and "依据未写明条款" in section
     assert re.search(r'href="/bank/\d+"', section)  # each finding links to its question
+
+
+def test_a_fill_in_question_page_states_the_grading_rule(app, client, world):
+    blank = bank.BankFactory(app).question(
+        qtype="blank",
+        options=[],
+        stem="用人单位应当自用工之日起____日内为职工办理社会保险登记。",
+        answer=[["30", "三十"]],
+    )
+    single = bank.BankFactory(app).question()
+    assert login(client, "admin").status_code == 302
+    page = client.get(f"/bank/{blank.id}").get_data(as_text=True)
+    rule = page.split('data-testid="blank-rule"', 1)[1]
+    assert "中文数字与阿拉伯数字视为相同" in rule and "题干在空格前后已经印出的字" in rule
+    assert 'data-testid="blank-rule"' not in client.get(f"/bank/{single.id}").get_data(as_text=True)
