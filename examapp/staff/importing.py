@@ -9,7 +9,8 @@ from ..auth.services import USERNAME_PATTERN, normalise_username
 from ..extensions import db
 from ..org.models import Unit
 from ..spreadsheets import Problem
-from .services import PHONE_PATTERN, create_user, role_unit_problem
+from .phones import InvalidPhone, normalise_phone
+from .services import create_user, role_unit_problem
 
 COLUMNS = {"姓名": True, "用户名": True, "所属单位编码": True, "角色": False, "手机号": False}
 
@@ -62,8 +63,10 @@ def check_rows(actor, rows):
             if problem:
                 problems.append(Problem(problem, r, "所属单位编码"))
         phone = raw.get("手机号", "")
-        if phone and not PHONE_PATTERN.match(phone):
-            problems.append(Problem("手机号格式不正确", r, "手机号"))
+        try:
+            phone = normalise_phone(phone) or ""
+        except InvalidPhone as exc:
+            problems.append(Problem(f"{exc}；表中写的是“{phone}”", r, "手机号"))
         plan.append(
             {
                 "row": r,

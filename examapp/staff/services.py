@@ -1,7 +1,5 @@
 """Managing staff accounts. Services flush; the caller commits."""
 
-import re
-
 from sqlalchemy import select
 
 from .. import access
@@ -13,8 +11,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import UnitKind
-
-PHONE_PATTERN = re.compile(r"^[0-9][0-9-]{4,19}$")
+from .phones import InvalidPhone, normalise_phone
 
 #: the kinds of unit an account of each role belongs to
 ROLE_UNIT_KINDS = {
@@ -74,10 +71,10 @@ def _check_assignment(actor, role, unit):
 
 
 def _clean_phone(phone):
-    phone = (phone or "").strip()
-    if phone and not PHONE_PATTERN.match(phone):
-        raise DomainError("手机号格式不正确", field="phone")
-    return phone or None
+    try:
+        return normalise_phone(phone)
+    except InvalidPhone as exc:
+        raise DomainError(str(exc), field="phone") from exc
 
 
 def create_user(actor, *, username, name, role, unit, phone=None, password=None):
