@@ -236,3 +236,40 @@ def test_not_a_numeral():
     assert chinese_number("") is None
     assert fold_blank("《中华人民共和国劳动法》") == "中华人民共和国劳动法"
     assert fold_blank("15%") == "15%"  # a percent sign is part of the answer, not punctuation around it
+
+
+@pytest.mark.parametrize(
+    "key, answer, stem, right",
+    [
+        # a unit alone is not a number: "2万" is not 20, "5千" not 5
+        (["20", "二十"], "2万", "不超过____日", False),
+        (["5"], "5千", "____元", False),
+        # the stem's printed unit is taken off before numerals are read: 一万 in "____万元" is 一
+        (["1", "一"], "一万", "处____万元的罚款。", True),
+        (["1", "一"], "1", "处____万元的罚款。", True),
+        (["1", "一"], "10", "处____万元的罚款。", False),
+        (["1", "一"], "十", "处____万元的罚款。", False),
+        # two digits in a row after a unit are not a number
+        (["15", "十五"], "十一五", "____日", False),
+        # the colloquial last digit: 一百八 is 180
+        (["180"], "一百八", "____天", True),
+        (["108"], "一百八", "____天", False),
+        (["108"], "一百零八", "____天", True),
+        # a sign or a decimal point belongs to the number
+        (["15"], "-15", "____日", False),
+        (["5"], ".5", "____倍", False),
+        (["0.5"], "零点五", "____倍", True),
+        # a percentage printed before the blank in the other spelling
+        (["300", "三百"], "300%", "支付不低于工资的百分之____的工资报酬", True),
+        (["300", "三百"], "百分之三百", "支付不低于工资的百分之____的工资报酬", True),
+        (["300", "三百"], "200%", "支付不低于工资的百分之____的工资报酬", False),
+        (["10"], "十", "____日", True),
+    ],
+)
+def test_numbers_at_the_edges(key, answer, stem, right):
+    assert (grade_response("blank", [key], [answer], 1, stem=stem) == D(1)) is right
+
+
+def test_a_numeral_too_long_to_be_an_answer_is_text():
+    assert chinese_number("一" * 25) is None
+    assert grade_response("blank", [["1"]], ["一" * 5000], 1) == D(0)

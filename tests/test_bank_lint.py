@@ -137,6 +137,7 @@ def test_similarity_ignores_punctuation_width_and_blanks():
         ("《国务院关于建立统一的城乡居民基本养老保险制度的意见》（国发〔2014〕8号）七、养老保险待遇领取条件", True),
         ("《国务院关于建立统一的城乡居民基本养老保险制度的意见》", False),  # an opinion: name the section
         ("《就业服务与就业管理规定》二、", False),  # rules have articles: a section is not enough
+        ("《某某实施办法（试行）》二、", False),  # a trial 办法 is still a 办法
         ("", False),
         ("见有关规定", False),
     ],
@@ -223,7 +224,7 @@ def test_the_overview_shows_the_quality_report(app, client, world):
     assert login(client, "admin").status_code == 302
     page = client.get("/bank/overview").get_data(as_text=True)
     section = page.split('data-testid="bank-quality"', 1)[1]
-    assert "多选答案为“除一项外全选”的 3 道，占 100%" in section
+    assert "多选答案为“除一项外全选”的 3 道，占 100%（每个分类不超过 30%）" in section
     assert "须改正" in section and "依据未写明条款" in section
     assert re.search(r'href="/bank/\d+"', section)  # each finding links to its question
 

@@ -9,6 +9,7 @@ from examapp.audit.models import AuditEntry
 from examapp.auth.models import User
 from examapp.bank.content import QType
 from examapp.bank.models import Question, QuestionVersion
+from examapp.bank.services import data_from_version, update_question
 from examapp.errors import DomainError
 from examapp.exams.models import Exam, RosterEntry
 from examapp.extensions import db
@@ -194,3 +195,46 @@ def test_others_may_not_accept(app, built):
     with app.app_context():
         assert db.session.get(Question, built.question_id).current_version.number == 1
         assert db.session.get(Exam, built.exam_id) is not None
+
+
+def test_a_question_edited_since_the_exam_is_not_regraded_with_its_other_blanks(ctx, world):
+    built = _build(world)
+    question = db.session.get(Question, built.version.question_id)
+    data = data_from_version(question.current_version)
+    data.answer = [["公共就业服务机构"], ["12"]]  # blank 2 changed after the exam
+    update_question(_user("admin"), question, data)
+    before = _scores(built)
+    with pytest.raises(DomainError, match="其他空的答案不同"):
+        blank_review.accept_variant(_user("admin"), built.exam, built.version, 1, "就业服务机构", "同义")
+    assert _scores(built) == before
+
+
+def test_a_question_edited_only_in_that_blank_is_built_on(ctx, world):
+    built = _build(world)
+    question = db.session.get(Question, built.version.question_id)
+    data = data_from_version(question.current_version)
+    data.answer = [["公共就业服务机构", "公共就业服务中心"], ["24", "二十四"]]  # variants only: same answers
+    update_question(_user("admin"), question, data)
+    outcome = blank_review.accept_variant(_user("admin"), built.exam, built.version, 1, "就业服务机构", "同义")
+    assert not outcome.proposed
+    assert question.current_version.number == 3
+    assert question.current_version.answer[0] == ["公共就业服务机构", "公共就业服务中心", "就业服务机构"]
+
+
+@pytest.mark.parametrize("text", ["《》", "“ ”", "a\x00b"])
+def test_empty_or_control_text_is_refused(ctx, world, text):
+    built = _build(world)
+    with pytest.raises(DomainError):
+        blank_review.accept_variant(_user("admin"), built.exam, built.version, 1, text, "理由")
+    assert db.session.get(Question, built.version.question_id).current_version.number == 1
+
+
+def test_the_audit_says_whether_the_regrade_waits(ctx, world):
+    built = _build(world)
+    for username in ("kaosheng", "kaosheng2"):
+        entry = db.session.scalar(select(RosterEntry).where(RosterEntry.user_id == _user(username).id))
+        excuse_absence(_user("admin"), entry, "因公出差，有单位证明")
+    seal_exam(_user("office"), built.exam)
+    blank_review.accept_variant(_user("admin"), built.exam, built.version, 1, "就业服务机构", "同义的说法")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "question.accept_variant"))
+    assert entry.after["regrade"] == "待领导小组办公室确认"

@@ -135,54 +135,112 @@ _CN_DIGITS = {
     "八": 8,
     "九": 9,
 }
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
-_PERCENT = re.compile(r"百分之([0-9零〇一二两三四五六七八九十百千万.]+)")
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]+(?:点[零〇一二两三四五六七八九]+)?")
+_PERCENT = re.compile(r"百分之([0-9.]+%?|[零〇一二两三四五六七八九十百千万点]+)")
 #: brackets and quotation marks, besides Unicode punctuation, that may surround an answer
 _SURROUNDING = "《》〈〉「」『』【】〔〕“”‘’\"'()[]{}"
+#: a sign or a decimal point belongs to the number it stands before
+_NUMBER_SIGNS = "+-.．"
 #: at most this many characters of the stem around a blank may be typed again
 _CONTEXT = 6
+#: a numeral longer than this is not read as a number (no real answer is)
+_LONGEST_NUMERAL = 20
+
+
+def _section(text):
+    """The value of a numeral below 10,000 (十五, 一百零八, 一百八 = 180), or None when it is not one."""
+    if not text:
+        return 0
+    value, digit, unit, after_zero = 0, None, None, False
+    for ch in text:
+        if ch in _CN_DIGITS:
+            if digit is not None and digit != 0:
+                return None  # two digits in a row (十一五): not a number
+            after_zero = digit == 0
+            digit = _CN_DIGITS[ch]
+            continue
+        place = _CN_UNITS[ch]
+        if unit is not None and place >= unit:
+            return None  # units must fall (百 after 十 is not a number)
+        if digit is None:
+            if ch != "十" or value:
+                return None  # only 十 may stand without its digit, and only first (十五)
+            digit = 1
+        value += digit * place
+        unit, digit, after_zero = place, None, False
+    if digit is not None:
+        # a last digit right after a unit is the next lower place (一百八 = 180); after 零 it is units
+        value += digit * (unit // 10) if unit and unit > 10 and not after_zero else digit
+    return value
 
 
 def chinese_number(text):
-    """The value of a Chinese numeral ("十五" 15, "一百零八" 108, "二〇〇五" 2005), or None."""
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
+    """The value of a Chinese numeral ("十五" 15, "一百零八" 108, "一百八" 180, "二〇〇五" 2005,
+    "三万五千" 35000), or None when ``text`` is not one (a bare unit like "万", "十一五", a word)."""
+    if not text or len(text) > _LONGEST_NUMERAL:
         return None
-    if not any(ch in _CN_UNITS for ch in text):
+    if any(ch not in _CN_DIGITS and ch not in _CN_UNITS and ch != "万" for ch in text):
+        return None
+    if text == "十":
+        return 10
+    if all(ch in _CN_UNITS or ch == "万" for ch in text):
+        return None  # a unit alone (万, 百) is a word here, not a number
+    if not any(ch in _CN_UNITS or ch == "万" for ch in text):
         return int("".join(str(_CN_DIGITS[ch]) for ch in text))  # digit by digit: 二〇〇五
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch == "万":
-            total += (section + (digit or 0)) * 10000
-            section, digit = 0, None
-        else:
-            section += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-    return total + section + (digit or 0)
+    high, _, low = text.partition("万")
+    if "万" in low:
+        return None
+    upper = _section(high) if "万" in text else 0
+    lower = _section(low if "万" in text else high)
+    if upper is None or lower is None or ("万" in text and not high):
+        return None
+    if "万" in text and low and len(low) == 1 and low in _CN_DIGITS and low != "零":
+        lower = _CN_DIGITS[low] * 1000  # 一万五 = 15000
+    return upper * 10000 + lower
 
 
 def _arabic(match):
-    value = chinese_number(match.group(0))
-    return match.group(0) if value is None else str(value)
+    whole, _, decimals = match.group(0).partition("点")
+    value = chinese_number(whole)
+    if value is None:
+        return match.group(0)
+    if decimals:
+        return f"{value}." + "".join(str(_CN_DIGITS[ch]) for ch in decimals)
+    return str(value)
 
 
-def _is_surrounding(ch):
-    return ch != "%" and (ch in _SURROUNDING or unicodedata.category(ch).startswith("P") or ch.isspace())
+def _percent(match):
+    number = match.group(1)
+    return number if number.endswith("%") else f"{number}%"
+
+
+def _is_surrounding(text, index):
+    ch = text[index]
+    if ch == "%":
+        return False
+    if ch in _NUMBER_SIGNS and index + 1 < len(text) and text[index + 1].isdigit():
+        return False  # -15, .5: the sign is part of the number
+    return ch in _SURROUNDING or unicodedata.category(ch).startswith("P") or ch.isspace()
+
+
+def _trim(text):
+    start, end = 0, len(text)
+    while start < end and _is_surrounding(text, start):
+        start += 1
+    while end > start and _is_surrounding(text, end - 1) and not (text[end - 1] in _NUMBER_SIGNS and end == start + 1):
+        end -= 1
+    return text[start:end]
+
+
+def _numerals(text):
+    text = _CN_NUMBER.sub(_arabic, _PERCENT.sub(_percent, text))
+    return text
 
 
 def fold_blank(text):
     """A blank's text as compared: width, case, surrounding spaces and punctuation aside, numerals as digits."""
-    text = fold_width(text).casefold()
-    text = _PERCENT.sub(r"\1%", text)
-    text = _CN_NUMBER.sub(_arabic, text)
-    start, end = 0, len(text)
-    while start < end and _is_surrounding(text[start]):
-        start += 1
-    while end > start and _is_surrounding(text[end - 1]):
-        end -= 1
-    return text[start:end]
+    return _trim(_numerals(_trim(fold_width(text).casefold())))
 
 
 def _without_context(text, before, after):
@@ -195,22 +253,28 @@ def _without_context(text, before, after):
         if text.startswith(before[-k:]):
             text = text[k:]
             break
+    # a percentage printed around the blank in the other spelling (百分之____ answered "300%")
+    if before.endswith("百分之") and text.endswith("%") and len(text) > 1:
+        text = text[:-1]
+    if after.startswith(("%", "％")) and text.startswith("百分之") and len(text) > 3:
+        text = text[3:]
     return text
 
 
 def blank_contexts(stem, count):
-    """[(text before, text after)] of each blank, folded, or empty texts without a stem."""
+    """[(text before, text after)] of each blank (width and case folded), or empty texts without a stem."""
     segments = split_stem(stem) if stem else []
     if len(segments) != count + 1:
         return [("", "")] * count
     folded = [fold_width(s).casefold() for s in segments]
-    folded = [_CN_NUMBER.sub(_arabic, _PERCENT.sub(r"\1%", s)) for s in folded]
     return [(folded[i].rstrip(), folded[i + 1].lstrip()) for i in range(count)]
 
 
 def blank_form(text, before="", after=""):
-    """What the fill-in rule compares of ``text`` written in a blank between ``before`` and ``after``."""
-    return _without_context(fold_blank(text), before, after)
+    """What the fill-in rule compares of ``text`` written in a blank between ``before`` and ``after``:
+    the stem's own words around the blank are taken off first, then numerals are read as numbers."""
+    text = _trim(fold_width(text).casefold())
+    return _trim(_numerals(_without_context(text, before, after)))
 
 
 def blank_matches(given, alternatives, before="", after=""):

@@ -11,7 +11,7 @@ key is "every option but one" (with one absurd option) or two questions that ans
 - fill-in blanks with a single accepted answer that is more than a number (a note: the grading
   rule folds numerals, width and units, but not synonyms);
 - questions whose cited law was amended after the question was last edited (the published bank
-  only: files carry no edit date).
+  only: files carry no edit date; a question loaded from a file counts as edited when it was loaded).
 
 The first three are rules the bank claims: they are errors (``flask bank lint`` exits 1). The last
 two are notes for an editor to look at.
@@ -307,7 +307,7 @@ def _cites_a_part(segment):
     title = segment[1 : segment.find("》")] if "》" in segment else segment
     if _ARTICLE.search(segment):
         return True
-    if title.endswith(_ARTICLED):
+    if re.sub(r"[（(][^）)]*[）)]$", "", title).endswith(_ARTICLED):  # 《…办法（试行）》 is still 办法
         return False
     return bool(_SECTION.search(segment[len(title) + 2 :]))
 
@@ -386,13 +386,13 @@ def _day(value):
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def summary_lines(report):
-    """The report's figures as lines an editor reads (the command line and the overview page)."""
+def summary_lines(report, group="文件"):
+    """The report's figures as lines an editor reads (the command line by file, the overview page by 分类)."""
     lines = [f"试题 {report.questions} 道，其中多选 {report.multiple} 道。"]
     if report.multiple:
         lines.append(
             f"多选答案为“除一项外全选”的 {report.all_but_one} 道，占 {_percent(report.all_but_one_share)}"
-            f"（每个文件不超过 {_percent(ALL_BUT_ONE_LIMIT)}）。"
+            f"（每个{group}不超过 {_percent(ALL_BUT_ONE_LIMIT)}）。"
         )
         spread = "，".join(
             f"{options} 个选项选 {size} 项 {count} 道" for (size, options), count in sorted(report.key_sizes.items())

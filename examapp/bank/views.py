@@ -374,7 +374,7 @@ def overview():
     return render_template(
         "bank/overview.html",
         report=report,
-        report_lines=summary_lines(report),
+        report_lines=summary_lines(report, group="分类"),
         rule_labels=RULE_LABELS,
         rows=rows,
         columns=columns,
@@ -504,4 +504,4 @@ def import_template(fmt):
 def export(fmt):
     """The questions the list shows (same filters), every page, in the import format."""
     rows = importing.export_rows(_filtered_statement(_filters(request.args)))
-    return send_table(importing.COLUMNS, rows, fmt, "questions")
+    return send_table(importing.COLUMNS, rows, fmt, "questions", sheet_name="试题")

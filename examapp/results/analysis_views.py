@@ -93,7 +93,9 @@ def accept_variant(exam_id, version_id):
         return _question_page(exam, version_id, form, 400)
     if outcome.proposed:
         flash(
-            f"{outcome.proposal.summary}：这项更正会改变单位的考试结论，已提交领导小组办公室确认，确认后生效。", "info"
+            f"“{form.text.data}”已加入第 {form.blank.data} 空的标准答案。{outcome.proposal.summary}："
+            "重新评分会改变单位的考试结论，已提交领导小组办公室确认，确认后生效。",
+            "info",
         )
     else:
         items, attempts, units = outcome.result

@@ -8,6 +8,7 @@ attempts with that version: directly before the seal; after the seal through the
 which waits for the office when a unit's standing would change.
 """
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -127,28 +128,44 @@ def accept_variant(actor, exam, version, blank, text, reason):
         raise DomainError("请选择要判为正确的答案", field="text")
     if len(text) > MAX_VARIANT or any(sep in text for sep in "|｜;；"):
         raise DomainError("答案不能超过 100 个字，也不能含有“|”或“;”", field="text")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise DomainError("答案中不能含有控制字符", field="text")
     reason = require_reason(reason)
     contexts = blank_contexts(key_version.stem, len(answer))
     before, after = contexts[blank - 1]
+    if not blank_form(text, before, after):
+        raise DomainError("这个答案去掉标点和题干已印出的字后是空的，不能作为标准答案", field="text")
     if blank_matches(text, answer[blank - 1], before, after):
         raise DomainError(f"“{text}”在第 {blank} 空已经判为正确", field="text")
+    question = key_version.question
+    current = question.current_version
+    if current.id != key_version.id:
+        # The exam is regraded with the version written here: it may differ from the key the exam
+        # is graded with only in this blank's accepted answers, or the other blanks would change too.
+        same_elsewhere = (
+            current.qtype == QType.BLANK
+            and current.stem == key_version.stem
+            and len(current.answer) == len(answer)
+            and all(
+                {blank_form(a, *contexts[i]) for a in current.answer[i]}
+                == {blank_form(a, *contexts[i]) for a in answer[i]}
+                for i in range(len(answer))
+                if i != blank - 1
+            )
+        )
+        if not same_elsewhere:
+            raise DomainError(
+                f"试题 {question.id} 在本场考试后已改为第 {current.number} 版，题干或其他空的答案不同；"
+                "请在题库中修改后，在成绩页面“按更正的答案重新评分”"
+            )
+        answer = [list(alternatives) for alternatives in current.answer]
     for other, alternatives in enumerate(answer, start=1):
         if other != blank and blank_matches(text, alternatives, *contexts[other - 1]):
             raise DomainError(
                 f"“{text}”是第 {other} 空的答案，不能同时作为第 {blank} 空的答案（两空的答案会分不清）", field="text"
             )
-    question = key_version.question
-    current = question.current_version
-    if current.id != key_version.id:
-        if current.qtype != QType.BLANK or len(current.answer) != len(answer):
-            raise DomainError(
-                f"试题 {question.id} 已改为第 {current.number} 版，空数不同，请在题库中修改后按更正的答案重新评分"
-            )
-        answer = [list(alternatives) for alternatives in current.answer]
-        if blank_matches(text, answer[blank - 1], before, after):
-            answer = None  # the newest version already accepts it: regrade with that version
     new_version = current
-    if answer is not None:
+    if not blank_matches(text, answer[blank - 1], before, after):  # the newest version may accept it already
         answer[blank - 1].append(text)
         data = data_from_version(current)
         data.answer = answer
@@ -156,6 +173,11 @@ def accept_variant(actor, exam, version, blank, text, reason):
             actor, question, data, base_number=current.number, note=f"接受第 {blank} 空的答案“{text}”：{reason}"
         )
         db.session.flush()
+    outcome = corrections.correct(
+        actor, exam, "regrade", {"version_id": version.id, "key_version_id": new_version.id}, reason
+    )
+    # The bank keeps the accepted answer either way (the admin judged it correct); the exam's
+    # regrade is applied now, or waits for the office when it would change a unit's standing.
     record_change(
         actor,
         "question.accept_variant",
@@ -163,9 +185,12 @@ def accept_variant(actor, exam, version, blank, text, reason):
         question.id,
         label=f"{exam.title}：第 {question.id} 题第 {blank} 空",
         before={"key": key_version.answer, "key_version_id": key_version.id},
-        after={"key": new_version.answer, "key_version_id": new_version.id, "accepted": text},
+        after={
+            "key": new_version.answer,
+            "key_version_id": new_version.id,
+            "accepted": text,
+            "regrade": "待领导小组办公室确认" if outcome.proposed else "已重新评分",
+        },
         reason=reason,
     )
-    return corrections.correct(
-        actor, exam, "regrade", {"version_id": version.id, "key_version_id": new_version.id}, reason
-    )
+    return outcome
