@@ -1,3 +1,5 @@
+import re
+
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,10 +19,20 @@ from .content import (
     Difficulty,
     QType,
     QuestionData,
+    blank_count,
     collect_options,
     parse_blanks,
 )
 from .models import Status
+
+#: how the 各空答案 box is filled in; the help under the box and its errors say this
+BLANKS_RULE = "每个空的答案写一行，按题干中空的顺序"
+BLANKS_HELP = (
+    f"{BLANKS_RULE}，题干有几个空就写几行；同一个空有几种可接受的写法时写在同一行，用 ; 分隔。"
+    "例如两个空：第一行写 4;四，第二行写 24;二十四。"
+)
+#: "|" between blanks on one line (the import format) is read as a line break
+_BLANKS_ON_ONE_LINE = re.compile(r"[|｜]")
 
 
 def optional_id(value):
@@ -50,7 +62,7 @@ class QuestionForm(BaseForm):
     #: letters of the correct options (a radio for 单选, check boxes for 多选)
     correct = SelectMultipleField("正确答案", choices=[SelectChoice(c, c) for c in LETTERS], validate_choice=False)
     judge = RadioField("正确答案", choices=[SelectChoice("T", "对"), SelectChoice("F", "错")], validate_choice=False)
-    blanks = TextAreaField("各空答案")
+    blanks = TextAreaField("各空答案", description=BLANKS_HELP, render_kw={"rows": 3, "placeholder": "4;四\n24;二十四"})
     explanation = TextAreaField("解析（选填）")
     source = StringField("依据（政策文件及条款）")
     note = StringField(
@@ -93,10 +105,7 @@ class QuestionForm(BaseForm):
         elif qtype == QType.JUDGE:
             answer = self.judge.data if self.judge.data in ("T", "F") else None
         else:
-            lines = (self.blanks.data or "").replace("\r\n", "\n").split("\n")
-            while lines and not lines[-1].strip():
-                lines.pop()
-            answer, problem = parse_blanks(lines)
+            answer, problem = self._blank_answer()
             if problem:
                 problems.append(("answer", problem))
         data = QuestionData(
@@ -110,6 +119,22 @@ class QuestionForm(BaseForm):
             category_id=self.category_id.data or None,
         )
         return data, problems
+
+    def _blank_answer(self):
+        """(answer, problem): one line per blank, as the help says.
+
+        A line holding "|" (the import format, pasted from a spreadsheet) counts as
+        that many blanks, so the import's way of writing an answer works here too.
+        """
+        lines = (self.blanks.data or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        while lines and not lines[-1].strip():
+            lines.pop()
+        texts = [text for line in lines for text in _BLANKS_ON_ONE_LINE.split(line)]
+        answer, problem = parse_blanks(texts)
+        expected = blank_count(self.stem.data)
+        if problem is None and expected and len(answer) != expected:
+            problem = f"题干有 {expected} 个空，答案却有 {len(answer)} 个（{BLANKS_RULE}）"
+        return answer, problem
 
     def show_problems(self, problems):
         for field_name, message in problems:
