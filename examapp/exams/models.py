@@ -4,14 +4,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import event, select
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .. import access
 from ..audit.labels import register_row_formatter, register_value_labels, show_value
 from ..bank.content import Difficulty, QType
 from ..bank.grading import MultipleMode
-from ..clock import utcnow
+from ..clock import local_time, utcnow
 from ..db_types import UTCDateTime
 from ..errors import DomainError
 from ..extensions import db
@@ -241,6 +242,7 @@ class RosterEntry(db.Model):
     __table_args__ = (
         UniqueConstraint("exam_id", "user_id", name="uq_roster_entries_exam_id_user_id"),
         Index("ix_roster_entries_exam_unit", "exam_id", "unit_id"),
+        Index("uq_roster_entries_ticket_number", "ticket_number", unique=True),
         CheckConstraint("extra_minutes >= 0", name="extra_minutes"),
     )
 
@@ -259,6 +261,12 @@ class RosterEntry(db.Model):
     excuse_reason: Mapped[str | None] = mapped_column(Text)
     excused_at: Mapped[object | None] = mapped_column(UTCDateTime)
     excused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: 准考证号: the exam's year, its id and a sequence (``ticket_number_for``); unique across exams,
+    #: given when the row is added (``_number_new_entries``), and a login name for its person
+    ticket_number: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: 考场 and 座位号 printed on the admission ticket, set by an administrator
+    room: Mapped[str | None] = mapped_column(String(40))
+    seat: Mapped[str | None] = mapped_column(String(20))
 
     exam = relationship("Exam")
     user = relationship("User", foreign_keys=[user_id])
@@ -268,6 +276,44 @@ class RosterEntry(db.Model):
     @property
     def is_excused(self):
         return self.excuse_reason is not None
+
+
+#: digits of an admission ticket number's sequence part (a roster holds fewer than 100,000 people)
+TICKET_SEQUENCE_DIGITS = 5
+
+
+def ticket_number_for(year, exam_id, sequence):
+    """``2026`` + the exam id in at least four digits + the sequence in five: 13 digits for exams 1-9999.
+
+    Unique across exams: the sequence has a fixed width, so the length tells the exam id's width.
+    """
+    if not 0 < sequence < 10**TICKET_SEQUENCE_DIGITS:
+        raise DomainError("本场考试的名单人数超出准考证号的编号范围")
+    return f"{year:04d}{exam_id:04d}{sequence:0{TICKET_SEQUENCE_DIGITS}d}"
+
+
+def ticket_sequence(ticket_number):
+    return int(ticket_number[-TICKET_SEQUENCE_DIGITS:])
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_entries(session, _context, _instances):
+    """Give every new roster row without one the next ticket number of its exam (in the order added)."""
+    pending = [obj for obj in session.new if isinstance(obj, RosterEntry) and not obj.ticket_number]
+    if not pending:
+        return
+    by_exam = {}
+    for entry in pending:
+        exam_id = entry.exam_id if entry.exam_id is not None else entry.exam.id
+        by_exam.setdefault(exam_id, []).append(entry)
+    with session.no_autoflush:
+        for exam_id, entries in by_exam.items():
+            exam = session.get(Exam, exam_id)
+            year = local_time(exam.opens_at).year
+            used = session.scalars(select(RosterEntry.ticket_number).where(RosterEntry.exam_id == exam_id)).all()
+            last = max((ticket_sequence(t) for t in used if t), default=0)
+            for offset, entry in enumerate(entries, start=1):
+                entry.ticket_number = ticket_number_for(year, exam_id, last + offset)
 
 
 @access.object_rule(Exam)
