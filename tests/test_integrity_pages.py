@@ -14,6 +14,7 @@ from examapp.errors import DomainError
 from examapp.exams.models import Exam
 from examapp.extensions import db
 from examapp.integrity.analysis import finding_key
+from examapp.integrity.export import HEADER_ROWS, SHEET_NAME
 from examapp.integrity.models import Finding, FindingKind, IntegrityRun
 from examapp.integrity.services import compute_findings, exams_due, review_finding
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem
@@ -255,8 +256,9 @@ def test_compute_button_and_its_csrf(app, sitting, as_role):
 def test_export_is_a_workbook(app, sitting, as_role):
     _compute(app, sitting)
     response = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity/export.xlsx")
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    sheet = load_workbook(io.BytesIO(response.data))[SHEET_NAME]
+    rows = list(sheet.iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
+    assert "考试诚信疑点" in sheet["A1"].value
     assert rows[0][:3] == ("编号", "类型", "程度") and len(rows) - 1 == len(_findings(app, sitting["exam_id"]))
 
 
@@ -264,7 +266,7 @@ def test_report_command_computes_and_writes(app, sitting, runner, tmp_path):
     out = tmp_path / "findings.xlsx"
     result = runner.invoke(args=["integrity", "report", str(sitting["exam_id"]), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    rows = list(load_workbook(out)[SHEET_NAME].iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
     kinds = {row[1] for row in rows[1:]}
     assert FindingKind.LABELS[FindingKind.COPYING] in kinds and FindingKind.LABELS[FindingKind.SAME_DEVICE] in kinds
     bad = runner.invoke(args=["integrity", "report", "999999", "--out", str(out)])

@@ -1,17 +1,22 @@
 """The workbook of a cycle's accredited units (decision 通过), neutralised like every export."""
 
-import io
+from ..spreadsheets import DATE, INTEGER, Column, Sheet, made_at_line, write_workbook
 
-import pandas as pd
+SHEET_NAME = "验收通过单位"
+COLUMNS = [
+    Column("序号", INTEGER),
+    Column("区县"),
+    Column("单位编码"),
+    Column("单位名称"),
+    Column("单位类型"),
+    Column("决定日期", DATE),
+]
+#: rows above the table: the title, what it covers, when it was made, and a blank row
+#: (``pd.read_excel(skiprows=4)``)
+HEADER_ROWS = 4
 
-from ..spreadsheets import neutralise
 
-COLUMNS = ["序号", "区县", "单位编码", "单位名称", "单位类型", "决定日期"]
-#: rows above the table: the title, what it covers, and a blank row (``pd.read_excel(skiprows=3)``)
-HEADER_ROWS = 3
-
-
-def accredited_rows(units, zone):
+def accredited_rows(units, zone=None):
     return [
         {
             "序号": number,
@@ -19,7 +24,7 @@ def accredited_rows(units, zone):
             "单位编码": u.unit_code,
             "单位名称": u.unit_name,
             "单位类型": u.unit_kind,
-            "决定日期": u.decided_at.astimezone(zone).strftime("%Y-%m-%d") if u.decided_at else "",
+            "决定日期": u.decided_at,
         }
         for number, u in enumerate(units, start=1)
     ]
@@ -29,23 +34,7 @@ def build_workbook(cycle, units, zone, *, scope_name=None, made_at=None):
     """The xlsx bytes of the list: a title naming the cycle, then one row per accredited unit."""
     lines = [
         f"{cycle.name} 验收通过单位名单",
-        "范围："
-        + (scope_name or "全市")
-        + f"；共 {len(units)} 个单位"
-        + (f"；制表时间：{made_at.astimezone(zone).strftime('%Y-%m-%d %H:%M')}" if made_at else ""),
+        "范围：" + (scope_name or "全市") + f"；共 {len(units)} 个单位",
+        made_at_line(made_at, zone),
     ]
-    safe = [{c: neutralise(row[c]) for c in COLUMNS} for row in accredited_rows(units, zone)]
-    frame = pd.DataFrame(safe, columns=COLUMNS, dtype=object)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="验收通过单位", startrow=HEADER_ROWS)
-        sheet = writer.sheets["验收通过单位"]
-        for number, line in enumerate(lines, start=1):
-            sheet.cell(row=number, column=1, value=neutralise(line)).data_type = "s"
-        for letter, width in zip("ABCDEF", (6, 14, 16, 36, 10, 12), strict=True):
-            sheet.column_dimensions[letter].width = width
-        for row in sheet.iter_rows(min_row=HEADER_ROWS + 1):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text
-    return buffer.getvalue()
+    return write_workbook([Sheet(SHEET_NAME, COLUMNS, accredited_rows(units), lines)], zone=zone)

@@ -100,7 +100,7 @@ def export_command(path, which):
     if fmt not in ("xlsx", "csv"):
         raise click.ClickException("文件扩展名须为 .xlsx 或 .csv")
     rows = export_rows(select(Question).where(Question.status.in_(EXPORT_STATUSES[which])))
-    path.write_bytes(write_table(list(COLUMNS), rows, fmt))
+    path.write_bytes(write_table(list(COLUMNS), rows, fmt, sheet_name="试题"))
     click.echo(f"已导出 {len(rows)} 道试题到 {path}")
 
 

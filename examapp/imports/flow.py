@@ -29,7 +29,8 @@ class ImportFlow:
 
     def template_response(self, fmt):
         """The import template (headers and example rows) as a download."""
-        return send_table(self.columns, self.example_rows, fmt, f"{self.kind}_template")
+        name = self.title.removeprefix("导入") + "导入模板"  # header first: the file is filled in and uploaded
+        return send_table(self.columns, self.example_rows, fmt, f"{self.kind}_template", sheet_name=name)
 
     def upload(self):
         """GET shows the form; POST parses, validates and stages, or lists the problems."""

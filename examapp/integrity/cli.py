@@ -34,7 +34,7 @@ def report_command(exam_id, out):
     db.session.commit()
     findings, _ = queries.list_findings(exam.id)
     units = queries.unit_names({u for f in findings for u in f.unit_ids})
-    data = build_workbook(findings, units, display_zone())
+    data = build_workbook(findings, units, display_zone(), exam=exam)
     Path(out).write_bytes(data)
     click.echo(f"已计算 {run.attempts} 份答卷（{run.seconds:.1f} 秒），{len(findings)} 个疑点，已写入 {out}")
 

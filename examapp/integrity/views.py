@@ -162,5 +162,5 @@ def export(exam_id):
     exam = _exam(exam_id)
     findings, _ = queries.list_findings(exam.id)
     units = queries.unit_names({u for f in findings for u in f.unit_ids})
-    data = build_workbook(findings, units, display_zone())
+    data = build_workbook(findings, units, display_zone(), exam=exam)
     return send_spreadsheet(data, "xlsx", f"integrity-{exam.id}")

@@ -10,6 +10,7 @@ from ..downloads import send_table
 from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
+from ..spreadsheets import made_at_line
 from ..web.form_errors import report
 from . import importing
 from .forms import UnitForm, UnitStatusForm
@@ -215,5 +216,12 @@ def import_template(fmt):
 @bp.get("/export.<fmt>")
 @requires("units.view")
 def export(fmt):
+    """The units in scope; the xlsx has a title block above the header, which the import skips."""
     rows = importing.export_rows(current_user)
-    return send_table(importing.COLUMNS, rows, fmt, "units")
+    scope = access.unit_scope(current_user)
+    lines = [
+        "单位名单",
+        f"范围：{scope.name if scope is not None else '全市'}；共 {len(rows)} 个单位（可修改后按“导入单位”导入）",
+        made_at_line(),
+    ]
+    return send_table(importing.COLUMNS, rows, fmt, "units", sheet_name="单位名单", title_lines=lines)

@@ -1,13 +1,11 @@
-"""The results workbook: units, people and districts, with a header naming the exam, cycle and seal.
+"""The results workbook: units, people and districts, with a title block naming the exam, cycle and seal.
 
-Built with pandas + openpyxl; every text cell is neutralised (a leading = + - @ gets a
-quote) and written as a string, so a malicious unit or person name never runs as a formula.
-The same function serves the download and ``flask report unit-scores``.
+Written by ``spreadsheets.write_workbook``: counts and scores are numbers (scores shown with two
+decimals), times are date-times in Beijing time, every text cell is neutralised (a leading
+= + - @ gets a quote) and written as a string, so a malicious unit or person name never runs as a
+formula. The same function serves the download and ``flask report unit-scores``.
 """
 
-import io
-
-import pandas as pd
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -16,39 +14,46 @@ from ..extensions import db
 from ..numbers import plain
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptState
-from ..spreadsheets import neutralise
+from ..spreadsheets import DATETIME, DECIMAL, INTEGER, Column, Sheet, made_at_line, write_workbook
 from .scores import Verdict, district_summaries, unit_scores
 
 UNIT_COLUMNS = [
-    "区县",
-    "单位编码",
-    "单位名称",
-    "单位类型",
-    "应考人数",
-    "实考人数",
-    "批准缺考",
-    "缺考",
-    "平均分",
-    "最高分",
-    "最低分",
-    "结果",
+    Column("区县"),
+    Column("单位编码"),
+    Column("单位名称"),
+    Column("单位类型"),
+    Column("应考人数", INTEGER),
+    Column("实考人数", INTEGER),
+    Column("批准缺考", INTEGER),
+    Column("缺考", INTEGER),
+    Column("平均分", DECIMAL),
+    Column("最高分", DECIMAL),
+    Column("最低分", DECIMAL),
+    Column("结果"),
 ]
 PEOPLE_COLUMNS = [
-    "区县",
-    "单位编码",
-    "单位名称",
-    "姓名",
-    "用户名",
-    "状态",
-    "成绩",
-    "交卷时间",
-    "离开页面次数",
-    "缺考原因",
+    Column("区县"),
+    Column("单位编码"),
+    Column("单位名称"),
+    Column("姓名"),
+    Column("用户名"),
+    Column("状态"),
+    Column("成绩", DECIMAL),
+    Column("交卷时间", DATETIME),
+    Column("离开页面次数", INTEGER),
+    Column("缺考原因"),
 ]
-DISTRICT_COLUMNS = ["区县", "单位数", "合格", "取消验收资格", "无有效成绩", "单位平均分的平均"]
+DISTRICT_COLUMNS = [
+    Column("区县"),
+    Column("单位数", INTEGER),
+    Column("合格", INTEGER),
+    Column("取消验收资格", INTEGER),
+    Column("无有效成绩", INTEGER),
+    Column("单位平均分的平均", DECIMAL),
+]
 
-#: rows above each sheet's table: two lines of header and a blank row (``pd.read_excel(skiprows=3)``)
-HEADER_ROWS = 3
+#: rows above each sheet's table: three title lines and a blank row (``pd.read_excel(skiprows=4)``)
+HEADER_ROWS = 4
 
 KIND_LABELS = {"street": "街道", "township": "乡镇", "community": "社区", "district": "区", "city": "市"}
 
@@ -126,7 +131,7 @@ def people_rows(exam, district_id=None, zone=None):
                 "用户名": username,
                 "状态": person_status(state, excuse),
                 "成绩": _number(score) if state == AttemptState.SUBMITTED else None,
-                "交卷时间": submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if submitted_at and zone else "",
+                "交卷时间": submitted_at,
                 "离开页面次数": departures or 0,
                 "缺考原因": excuse or "",
             }
@@ -159,38 +164,41 @@ def district_rows(scores):
 
 
 def header_lines(exam, zone):
+    """Which exam and when it was held; its cycle, pass mark and seal (the title block's second line)."""
     cycle = exam.cycle
     sealed = exam.sealed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if exam.sealed_at else "未封存（实时数据）"
     threshold = plain(cycle.threshold) if cycle else "95"
+    held = f"{exam.opens_at.astimezone(zone):%Y-%m-%d %H:%M} 至 {exam.closes_at.astimezone(zone):%Y-%m-%d %H:%M}"
     return [
         f"考试：{exam.title}",
-        f"验收年度：{cycle.name if cycle else '未指定'}；合格线：单位平均分 ≥ {threshold}；"
+        f"考试时间：{held}；验收年度：{cycle.name if cycle else '未指定'}；合格线：单位平均分 ≥ {threshold}；"
         f"成绩封存时间：{sealed}" + ("；状态：" + exam.status_label if exam.status != ExamStatus.SEALED else ""),
     ]
 
 
-def build_workbook(exam, zone, district_id=None):
-    """The xlsx bytes of the exam's results (a district's part when ``district_id`` is given)."""
+def build_workbook(exam, zone, district_id=None, *, made_at=None):
+    """The xlsx bytes of the exam's results (a district's part when ``district_id`` is given).
+
+    Each sheet's title block: what it is and which exam; the exam's time, cycle, pass mark and
+    seal; whose part, how many rows and when the file was made (Beijing time). Then a blank row
+    and the header (row ``HEADER_ROWS + 1``).
+    """
     scores = unit_scores(exam, district_id)
+    exam_line, cycle_line = header_lines(exam, zone)
+    district = db.session.get(Unit, district_id) if district_id is not None else None
+    scope = district.name if district is not None else "全市"
+    made = made_at_line(made_at, zone)
     sheets = [
         ("单位成绩", UNIT_COLUMNS, unit_rows(scores)),
         ("人员成绩", PEOPLE_COLUMNS, people_rows(exam, district_id, zone)),
         ("区县汇总", DISTRICT_COLUMNS, district_rows(scores)),
     ]
-    lines = header_lines(exam, zone)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for title, columns, rows in sheets:
-            safe = [{c: neutralise(row.get(c)) for c in columns} for row in rows]
-            frame = pd.DataFrame(safe, columns=columns)
-            frame.to_excel(writer, index=False, sheet_name=title, startrow=HEADER_ROWS)
-            sheet = writer.sheets[title]
-            for number, line in enumerate(lines, start=1):
-                sheet.cell(row=number, column=1, value=neutralise(line)).data_type = "s"
-            for letter, column in zip("ABCDEFGHIJKL", columns, strict=False):
-                sheet.column_dimensions[letter].width = max(10, min(36, len(column) * 2 + 4))
-            for row in sheet.iter_rows(min_row=HEADER_ROWS + 1):
-                for cell in row:
-                    if isinstance(cell.value, str):
-                        cell.data_type = "s"  # never a formula, whatever the text
-    return buffer.getvalue()
+    return write_workbook(
+        [
+            Sheet(
+                name, columns, rows, [f"{name} · {exam_line}", cycle_line, f"范围：{scope}；共 {len(rows)} 行；{made}"]
+            )
+            for name, columns, rows in sheets
+        ],
+        zone=zone,
+    )

@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..org.models import Unit
+from ..spreadsheets import made_at_line
 from ..web.form_errors import report
 from . import importing
 from .forms import ReasonForm, StaffForm
@@ -218,5 +219,12 @@ def import_template(fmt):
 @bp.get("/export.<fmt>")
 @requires("staff.view")
 def export(fmt):
+    """The people the list shows; the xlsx has a title block above the header, which the import skips."""
     rows = importing.export_rows(current_user, _filtered_statement())
-    return send_table(importing.COLUMNS, rows, fmt, "staff")
+    scope = access.unit_scope(current_user)
+    lines = [
+        "人员名单",
+        f"范围：{scope.name if scope is not None else '全市'}；共 {len(rows)} 人（可修改后按“导入人员”导入）",
+        made_at_line(),
+    ]
+    return send_table(importing.COLUMNS, rows, fmt, "staff", sheet_name="人员名单", title_lines=lines)

@@ -9,11 +9,10 @@ import io
 import re
 from datetime import date
 
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ...spreadsheets import Problem, neutralise
+from ...spreadsheets import TEXT, Column, Problem, Sheet, write_workbook
 
 COLUMNS = {"姓名": True, "身份证号": True, "就业单位": True, "就业日期": True}
 MAX_NAME_LENGTH = 50
@@ -156,23 +155,15 @@ def template_workbook():
     return buffer.getvalue()
 
 
-def write_sheets(header_lines, sheets):
-    """xlsx bytes: each sheet (title, columns, rows) under the header lines; every text neutralised
-    and stored as a string, so no cell runs as a formula."""
-    buffer = io.BytesIO()
-    start = len(header_lines) + 1
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for title, columns, rows in sheets:
-            safe = [{c: neutralise(row.get(c)) for c in columns} for row in rows]
-            pd.DataFrame(safe, columns=columns).to_excel(writer, index=False, sheet_name=title, startrow=start)
-            sheet = writer.sheets[title]
-            for number, line in enumerate(header_lines, start=1):
-                sheet.cell(row=number, column=1, value=neutralise(line)).data_type = "s"
-            for index, column in enumerate(columns):
-                letter = sheet.cell(row=start + 1, column=index + 1).column_letter
-                sheet.column_dimensions[letter].width = max(10, min(40, len(column) * 2 + 6))
-            for row in sheet.iter_rows(min_row=start + 1):
-                for cell in row:
-                    if isinstance(cell.value, str):
-                        cell.data_type = "s"
-    return buffer.getvalue()
+def write_sheets(header_lines, sheets, *, kinds=None, zone=None):
+    """xlsx bytes: each sheet (title, columns, rows) under the header lines, written by
+    ``spreadsheets.write_workbook`` (text neutralised and stored as a string, so no cell runs as a
+    formula; numbers as numbers, dates and times as dates). ``kinds`` maps a column to its kind."""
+    kinds = kinds or {}
+    return write_workbook(
+        [
+            Sheet(title, [Column(c, kinds.get(c, TEXT)) for c in columns], rows, list(header_lines))
+            for title, columns, rows in sheets
+        ],
+        zone=zone,
+    )

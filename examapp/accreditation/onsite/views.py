@@ -15,7 +15,7 @@ from ...downloads import send_spreadsheet
 from ...errors import DomainError
 from ...extensions import db
 from ...numbers import percent
-from ...spreadsheets import SpreadsheetError, read_table
+from ...spreadsheets import DATE, DATETIME, INTEGER, SpreadsheetError, made_at_line, read_table
 from ...web.form_errors import first_error, report
 from ...web.transaction import fail
 from . import services as service
@@ -239,11 +239,11 @@ def _export_rows(people, zone):
             "姓名": p.name,
             "身份证号": p.masked_id_number,
             "就业单位": p.employer,
-            "就业日期": p.reemployed_on.strftime("%Y-%m-%d"),
+            "就业日期": p.reemployed_on,
             "核实结果": p.verification_label if p.sample_order else "未抽中",
             "核实备注": p.note,
             "核实人": p.verified_by.name if p.verified_by else "",
-            "核实时间": p.verified_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if p.verified_at else "",
+            "核实时间": p.verified_at,
         }
         for p in people
     ]
@@ -262,6 +262,8 @@ SAMPLE_COLUMNS = [
     "核实时间",
 ]
 LIST_COLUMNS = ["行号", "姓名", "身份证号", "就业单位", "就业日期", "抽样序号"]
+#: what the numeric and date columns of the export hold (the rest are text)
+EXPORT_KINDS = {"抽样序号": INTEGER, "行号": INTEGER, "就业日期": DATE, "核实时间": DATETIME}
 
 
 @bp.get("/records/<int:record_id>/onsite/export.xlsx")
@@ -296,12 +298,14 @@ def onsite_export(record_id):
         if result.is_complete
         else f"结果：抽样核实未完成（已记录 {result.recorded}／{result.sampled} 人）"
     )
-    lines.append("身份证号已遮蔽（仅显示前 6 位和后 4 位）。")
+    lines.append("身份证号已遮蔽（仅显示前 6 位和后 4 位）；" + made_at_line(zone=zone))
     data = write_sheets(
         lines,
         [
             ("抽样核实", SAMPLE_COLUMNS, _export_rows(sample, zone)),
             ("上报名单", LIST_COLUMNS, _export_rows(people, zone)),
         ],
+        kinds=EXPORT_KINDS,
+        zone=zone,
     )
     return send_spreadsheet(data, "xlsx", f"onsite-{record.unit.code}-{record.cycle.year}-{file_stamp()}")
