@@ -17,6 +17,7 @@ EXPECTED = {
     "exams.edit": ("GET", EXAM_ADMIN),
     "exams.publish": ("POST", EXAM_ADMIN),
     "exams.close": ("POST", EXAM_ADMIN),
+    "exams.copy": ("POST", EXAM_ADMIN),
     # the paper and its preview show questions (and the key): exam admins only
     "exams.paper": ("GET", EXAM_ADMIN),
     "exams.fixed_paper": ("GET", EXAM_ADMIN),

@@ -1,7 +1,7 @@
 """Setting up exams: settings, papers, rosters, publishing. Services flush; the caller commits."""
 
 import ipaddress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -506,3 +506,92 @@ def close_exam(actor, exam):
 def current_settings(exam):
     """The exam's settings as ExamSettings (what the edit form starts from)."""
     return _settings_of(exam)
+
+
+# --- copying an exam ------------------------------------------------------------------
+
+register_actions({"exam.copy": "复制考试"})
+
+#: what a copy's title ends with
+COPY_SUFFIX = "（副本）"
+
+
+def copy_title(title):
+    """The copy's title: the original's with 副本, cut to fit the column."""
+    limit = Exam.title.type.length - len(COPY_SUFFIX)
+    return title.strip()[:limit] + COPY_SUFFIX
+
+
+def shifted_window(exam, now=None):
+    """The exam's window moved by whole days so it opens after ``now`` (the same times of day,
+    at least a day ahead), for the copy's dates; a window already ahead stays as it is."""
+    now = now or utcnow()
+    if exam.opens_at > now + timedelta(days=1):
+        return exam.opens_at, exam.closes_at
+    days = (now - exam.opens_at).days + 2
+    shift = timedelta(days=days)
+    return exam.opens_at + shift, exam.closes_at + shift
+
+
+def copy_exam(actor, exam, *, with_roster=False):
+    """A new draft with ``exam``'s settings and paper (blueprint rows or fixed questions), and with
+    ``with_roster`` its roster's enabled examinees at their current units. Its window is moved
+    into the future (see ``shifted_window``) for the admin to check before publishing; extra
+    time, excused absences and attempts are not copied."""
+    opens_at, closes_at = shifted_window(exam)
+    copy = Exam(created_by_id=actor.id if actor else None)
+    _apply_settings(
+        copy, replace(_settings_of(exam), title=copy_title(exam.title), opens_at=opens_at, closes_at=closes_at)
+    )
+    copy.is_demo = exam.is_demo
+    # only the paper in use: a fixed paper may keep the blueprint it replaced, and the reverse
+    for row in exam.blueprint_rows if exam.paper_mode == PaperMode.BLUEPRINT else ():
+        copy.blueprint_rows.append(
+            BlueprintRow(
+                position=row.position,
+                category_id=row.category_id,
+                qtype=row.qtype,
+                difficulty=row.difficulty,
+                count=row.count,
+                points=row.points,
+            )
+        )
+    for item in exam.fixed_items if exam.paper_mode == PaperMode.FIXED else ():
+        copy.fixed_items.append(
+            FixedPaperItem(position=item.position, question_version_id=item.question_version_id, points=item.points)
+        )
+    db.session.add(copy)
+    db.session.flush()
+    added = _copy_roster(actor, exam, copy) if with_roster else 0
+    after = {**exam_snapshot(copy), **_paper_snapshot(copy), "added": added}
+    reason = f"复制自考试“{exam.title}”（编号 {exam.id}）" + ("，含考试名单" if with_roster else "，不含考试名单")
+    record_change(actor, "exam.copy", "exam", copy.id, label=copy.title, after=after, reason=reason)
+    return copy
+
+
+def _copy_roster(actor, exam, copy):
+    """Put the enabled examinees of ``exam``'s roster on ``copy``'s, each at their unit now."""
+    people = db.session.scalars(
+        select(User)
+        .join(RosterEntry, RosterEntry.user_id == User.id)
+        .where(
+            RosterEntry.exam_id == exam.id,
+            User.role == Role.EXAMINEE,
+            User.is_enabled.is_(True),
+            User.unit_id.is_not(None),
+        )
+        .order_by(RosterEntry.id)
+    ).all()
+    districts = _district_ids({u.unit_id for u in people})
+    for user in people:
+        db.session.add(
+            RosterEntry(
+                exam_id=copy.id,
+                user_id=user.id,
+                unit_id=user.unit_id,
+                district_id=districts.get(user.unit_id),
+                added_by_id=actor.id if actor else None,
+            )
+        )
+    db.session.flush()
+    return len(people)

@@ -6,15 +6,17 @@ The paper, roster and paperwork pages register on the same blueprint from their 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import BooleanField
 
 from .. import access
 from ..access import requires
 from ..auth.models import User
 from ..bank.content import Difficulty
 from ..bank.grading import MultipleMode
-from ..clock import utcnow
+from ..clock import local_time, utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import BaseForm
 from ..web.transaction import fail
 
 # The feature's other pages: importing them adds their routes to ``bp``.
@@ -24,7 +26,15 @@ from .forms import ActionForm, ExamForm
 from .models import Exam, ExamStatus, PaperMode, ReleaseMode
 from .paper import paper_problems, paper_total
 from .queries import roster_counts, roster_unit_counts
-from .services import close_exam, create_exam, current_settings, publish_exam, publish_problems, update_exam
+from .services import (
+    close_exam,
+    copy_exam,
+    create_exam,
+    current_settings,
+    publish_exam,
+    publish_problems,
+    update_exam,
+)
 
 PER_PAGE = 30
 
@@ -113,6 +123,7 @@ def _detail_page(exam, status=200, refused=None):
         fixed=exam.paper_mode == PaperMode.FIXED,
         can_close=exam.status == ExamStatus.PUBLISHED and utcnow() >= exam.closes_at,
         action_form=ActionForm(),
+        copy_form=CopyExamForm(formdata=None),
         scope=access.unit_scope(current_user),
         labels={"multiple": MultipleMode.LABELS, "release": ReleaseMode.LABELS, "difficulty": Difficulty.LABELS},
     ), status
@@ -152,3 +163,33 @@ def close(exam_id):
         return _detail_page(exam, 400, [exc.message])
     flash("考试已结束", "success")
     return redirect(url_for("exams.detail", exam_id=exam.id))
+
+
+class CopyExamForm(BaseForm):
+    """复制考试: the CSRF token and whether the roster comes along."""
+
+    with_roster = BooleanField("同时复制考试名单")
+
+
+def _stamp(moment):
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.post("/<int:exam_id>/copy")
+@requires("exams.manage")
+def copy(exam_id):
+    exam = get_exam(exam_id, "exams.manage")
+    form = CopyExamForm()
+    if not form.validate_on_submit():
+        return _detail_page(exam, 400, ["请求无效，请刷新页面后重试"])
+    try:
+        new = copy_exam(current_user, exam, with_roster=form.with_roster.data)
+    except DomainError as exc:
+        fail()
+        return _detail_page(exam, 400, [exc.message])
+    flash(
+        f"已复制为新的草稿考试“{new.title}”。开放时间已顺延到 {_stamp(new.opens_at)} 至 {_stamp(new.closes_at)}"
+        "（北京时间），请核对并修改考试名称和时间后保存。",
+        "warning",
+    )
+    return redirect(url_for("exams.edit", exam_id=new.id))
