@@ -80,9 +80,7 @@ def unit_choices(user, kinds=(UnitKind.DISTRICT, *UnitKind.ASSESSED)):
     """Active units of ``kinds`` within the user's reach, indented by depth, as select choices."""
     stmt = select(Unit).where(Unit.is_active.is_(True), Unit.kind.in_(kinds)).order_by(Unit.path)
     stmt = access.scope_units(stmt, user, Unit)
-    return [
-        SelectChoice(u.id, f"{'　' * max(u.depth - 1, 0)}{u.name}（{u.kind_label}）") for u in db.session.scalars(stmt)
-    ]
+    return [SelectChoice(u.id, f"{'　' * max(u.depth - 1, 0)}{u.labelled_name}") for u in db.session.scalars(stmt)]
 
 
 def bank_availability():

@@ -66,6 +66,17 @@ class Unit(TimestampMixin, db.Model):
         return UnitKind.LABELS[self.kind]
 
     @property
+    def kind_hint(self):
+        """What a list of units writes after the name: "街道", "社区"; nothing for a 区县,
+        whose name already says it ("中牟县", not "中牟县（区）")."""
+        return "" if self.kind in (UnitKind.CITY, UnitKind.DISTRICT) else self.kind_label
+
+    @property
+    def labelled_name(self):
+        """The name as a choice in a list of units: "青年路街道（街道）", "中牟县"."""
+        return f"{self.name}（{self.kind_hint}）" if self.kind_hint else self.name
+
+    @property
     def is_assessed(self):
         return self.kind in UnitKind.ASSESSED
 

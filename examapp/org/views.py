@@ -58,7 +58,8 @@ def _parent_choices(kind=None, exclude=None):
         if kind is not None and unit.kind not in UnitKind.PARENT_KINDS[kind]:
             continue
         indent = "　" * unit.depth
-        choices.append(SelectChoice(unit.id, f"{indent}{unit.name}（{unit.kind_label} {unit.code}）"))
+        hint = f"{unit.kind_hint} {unit.code}" if unit.kind_hint else unit.code
+        choices.append(SelectChoice(unit.id, f"{indent}{unit.name}（{hint}）"))
     return choices
 
 

@@ -57,7 +57,7 @@ def _get_user(user_id, permission):
 
 def _unit_choices():
     stmt = access.scope_units(select(Unit).where(Unit.is_active.is_(True)), current_user, Unit).order_by(Unit.path)
-    return [SelectChoice(u.id, f"{'　' * u.depth}{u.name}（{u.kind_label}）") for u in db.session.scalars(stmt)]
+    return [SelectChoice(u.id, f"{'　' * u.depth}{u.labelled_name}") for u in db.session.scalars(stmt)]
 
 
 def _filtered_statement():

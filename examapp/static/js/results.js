@@ -34,7 +34,6 @@
   var units = dataOf("unit-chart");
   if (units) {
     var d = units.data;
-    var lowest = Math.min.apply(null, d.averages.concat([d.threshold]));
     new window.Chart(units.canvas, {
       type: "bar",
       data: {
@@ -48,7 +47,8 @@
       options: {
         animation: false,
         maintainAspectRatio: false,
-        scales: { y: { min: Math.max(0, Math.floor(lowest / 5) * 5 - 5), max: 100 }, x: { ticks: { autoSkip: true } } },
+        // The axis starts at 0, so a bar's height is its score: a unit at 48 is about half the height of one at 96.
+        scales: { y: { min: 0, max: 100 }, x: { ticks: { autoSkip: true } } },
         plugins: { legend: { display: false }, thresholdLine: { value: d.threshold, label: "合格线 " + d.threshold } }
       },
       plugins: [thresholdLine]
