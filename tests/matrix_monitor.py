@@ -19,6 +19,8 @@ EXPECTED = {
     "monitor.unit_extra_time": ("POST", MONITORS),
     "monitor.reopen": ("POST", MONITORS),
     "monitor.void": ("POST", MONITORS),
+    "monitor.person_force_submit": ("POST", MONITORS),
+    "monitor.unit_force_submit": ("POST", MONITORS),
 }
 
 
@@ -29,9 +31,15 @@ def url_params(endpoint, world, user):
     """
     exam = exam_factories.exam(world, publish=True)
     params = {"exam_id": exam.id}
-    if endpoint == "monitor.unit_extra_time":
+    if endpoint in ("monitor.unit_extra_time", "monitor.unit_force_submit"):
         params["unit_id"] = world.communities["a"].id
-    elif endpoint in ("monitor.person", "monitor.person_extra_time", "monitor.reopen", "monitor.void"):
+    elif endpoint in (
+        "monitor.person",
+        "monitor.person_extra_time",
+        "monitor.reopen",
+        "monitor.void",
+        "monitor.person_force_submit",
+    ):
         params["entry_id"] = db.session.scalar(
             select(RosterEntry.id).where(
                 RosterEntry.exam_id == exam.id, RosterEntry.user_id == world.accounts["examinee"].id

@@ -147,6 +147,7 @@ def test_json_shape_and_no_answers(admin, sitting):
     assert set(people["kaosheng"]) == {
         "entry_id", "unit_id", "name", "username", "state", "state_label", "seconds_left", "deadline_at",
         "deadline_text", "last_saved_at", "last_saved_text", "departures", "extra_minutes", "score",
+        "done_count", "question_count", "progress_text", "online", "contact_text",
     }  # fmt: skip
     assert people["kaosheng"]["state_label"] == "答题中" and people["kaosheng"]["departures"] == 2
     assert people["kaosheng"]["last_saved_text"] == "09:01:00"  # Asia/Shanghai

@@ -34,3 +34,7 @@ class ReopenForm(BaseForm):
 
 class VoidForm(BaseForm):
     reason = _reason()
+
+
+class ForceSubmitForm(BaseForm):
+    reason = _reason()

@@ -1,13 +1,16 @@
 """What the live monitor reads: one grouped query for the units, one page of people.
 
-Nothing here touches attempt items: the monitor reads roster rows and attempt
-headers only, so no response, answer key or correctness can reach the page.
+The monitor reads roster rows and attempt headers, and of the attempt items only how many
+there are and how many hold an answer (counted in the database): no response, answer key or
+correctness can reach the page.
 Every function is scoped with ``access.scope_roster`` (a district admin sees
 their own district's roster rows) and returns plain values.
 """
 
+from datetime import timedelta
+
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Text, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from .. import access
@@ -16,7 +19,7 @@ from ..auth.models import User
 from ..exams.models import RosterEntry
 from ..extensions import db
 from ..org.models import Unit
-from ..sitting.models import Attempt, AttemptEvent, AttemptState, SubmitReason, event_text
+from ..sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState, SubmitReason, event_text
 
 NOT_STARTED = "not_started"
 #: the states a roster row can be in, as the monitor counts them
@@ -24,6 +27,41 @@ STATES = (NOT_STARTED, AttemptState.IN_PROGRESS, AttemptState.SUBMITTED, Attempt
 STATE_LABELS = {NOT_STARTED: "未开始", **AttemptState.LABELS}
 COUNTS = ("roster", *STATES)
 PER_PAGE = 50
+#: a page heard from (a save, a report, an opening) this recently counts as 在线
+ONLINE_WITHIN = timedelta(minutes=2)
+
+
+def _item_count(*conditions):
+    return (
+        select(func.count(AttemptItem.id))
+        .where(AttemptItem.attempt_id == Attempt.id, *conditions)
+        .correlate(Attempt)
+        .scalar_subquery()
+    )
+
+
+def _answered():
+    """An item holding an answer: a cleared answer is stored as NULL or as JSON null."""
+    return and_(AttemptItem.response.isnot(None), cast(AttemptItem.response, Text) != "null")
+
+
+def _last_event_at():
+    return (
+        select(func.max(AttemptEvent.occurred_at))
+        .where(AttemptEvent.attempt_id == Attempt.id)
+        .correlate(Attempt)
+        .scalar_subquery()
+    )
+
+
+def last_contact(last_saved_at, last_event_at, started_at):
+    """When the server last heard from the attempt's page: a save, a report or an opening."""
+    known = [t for t in (last_saved_at, last_event_at, started_at) if t is not None]
+    return max(known) if known else None
+
+
+def is_online(state, contact_at, now):
+    return state == AttemptState.IN_PROGRESS and contact_at is not None and now - contact_at <= ONLINE_WITHIN
 
 
 def unit_summary(exam_id, user):
@@ -88,6 +126,9 @@ def people_page(exam_id, user, now, *, unit_id=None, state=None, q=None, page=1,
             Attempt.last_saved_at,
             Attempt.departures,
             Attempt.score,
+            _item_count().label("questions"),
+            _item_count(_answered()).label("answered"),
+            _last_event_at().label("last_event_at"),
         )
         .select_from(RosterEntry)
         .join(User, User.id == RosterEntry.user_id)
@@ -124,6 +165,7 @@ def person_row(values, now):
     seconds_left = None
     if state == AttemptState.IN_PROGRESS:
         seconds_left = max(0, int((values["deadline_at"] - now).total_seconds()))
+    contact_at = last_contact(values["last_saved_at"], values["last_event_at"], values["started_at"])
     return {
         "entry_id": values["entry_id"],
         "unit_id": values["unit_id"],
@@ -143,7 +185,32 @@ def person_row(values, now):
         "last_saved_at": values["last_saved_at"],
         "departures": values["departures"] or 0,
         "score": values["score"],
+        "questions": values["questions"] or 0,
+        "answered": values["answered"] or 0,
+        "contact_at": contact_at,
+        "online": is_online(state, contact_at, now),
     }
+
+
+def progress(attempt):
+    """(answered, questions, last contact) of one attempt, for the person page."""
+    row = db.session.execute(
+        select(_item_count(_answered()), _item_count(), _last_event_at()).where(Attempt.id == attempt.id)
+    ).one()
+    return row[0], row[1], last_contact(attempt.last_saved_at, row[2], attempt.started_at)
+
+
+def in_progress_attempts(entries):
+    """The attempts being answered of these roster rows (the caller scoped them)."""
+    ids = [entry.id for entry in entries]
+    if not ids:
+        return []
+    return db.session.scalars(
+        select(Attempt)
+        .where(Attempt.roster_entry_id.in_(ids), Attempt.state == AttemptState.IN_PROGRESS)
+        .options(selectinload(Attempt.user), selectinload(Attempt.exam), selectinload(Attempt.roster_entry))
+        .order_by(Attempt.id)
+    ).all()
 
 
 # --- one person ------------------------------------------------------------

@@ -12,10 +12,10 @@ from ..exams.models import Exam
 from ..extensions import db
 from ..sitting.late import late_counts
 from ..sitting.models import SubmitReason
-from ..sitting.services import grant_extra_time, reopen_attempt, void_attempt
+from ..sitting.services import force_submit, grant_extra_time, reopen_attempt, void_attempt
 from ..web.form_errors import first_error, report
 from . import queries
-from .forms import ExtraTimeForm, ReopenForm, VoidForm
+from .forms import ExtraTimeForm, ForceSubmitForm, ReopenForm, VoidForm
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
 
@@ -94,6 +94,8 @@ def exam(exam_id):
         state_labels=queries.STATE_LABELS,
         show_scores=_shows_scores(),
         unit_form=ExtraTimeForm(formdata=None, prefix="unit"),
+        unit_force_form=ForceSubmitForm(formdata=None, prefix="unitforce"),
+        online_minutes=int(queries.ONLINE_WITHIN.total_seconds() // 60),
         exam_url=_exam_page_url(exam),
         **snapshot,
     )
@@ -138,10 +140,25 @@ def _person_json(row, show_score):
         "last_saved_text": text(row["last_saved_at"]),
         "departures": row["departures"],
         "extra_minutes": row["extra_minutes"],
+        # how many questions hold a response ("answer" stays out of this reply: it carries none)
+        "done_count": row["answered"],
+        "question_count": row["questions"],
+        "progress_text": f"{row['answered']} / {row['questions']}" if row["attempt_id"] else "—",
+        "online": row["online"],
+        "contact_text": contact_text(row["state"], row["online"], row["contact_at"]),
     }
     if show_score:
         data["score"] = str(row["score"]) if row["score"] is not None else None
     return data
+
+
+def contact_text(state, online, contact_at):
+    """在线 / 离线 as the monitor shows it (the same words as the page's macro)."""
+    if state != "in_progress":
+        return "—"
+    if online:
+        return "在线"
+    return f"离线（最后联系 {local_time(contact_at):%H:%M:%S}）" if contact_at else "离线"
 
 
 @bp.get("/<int:exam_id>/people/<int:entry_id>")
@@ -150,12 +167,21 @@ def person(exam_id, entry_id):
     exam = _exam(exam_id)
     entry = _entry(exam, entry_id)
     attempt = queries.attempt_for_entry(entry.id)
+    answered, questions, contact_at = queries.progress(attempt) if attempt else (0, 0, None)
+    now = utcnow()
     return render_template(
         "monitor/person.html",
         exam=exam,
         entry=entry,
         attempt=attempt,
-        now=utcnow(),
+        now=now,
+        answered=answered,
+        questions=questions,
+        contact=contact_text(
+            attempt.state if attempt else None,
+            attempt is not None and queries.is_online(attempt.state, contact_at, now),
+            contact_at,
+        ),
         show_scores=_shows_scores(),
         events=queries.attempt_events(attempt.id) if attempt else [],
         late=late_counts(attempt.id) if attempt else (0, 0),
@@ -164,6 +190,7 @@ def person(exam_id, entry_id):
         extra_form=ExtraTimeForm(formdata=None, prefix="extra"),
         reopen_form=ReopenForm(formdata=None, prefix="reopen"),
         void_form=VoidForm(formdata=None, prefix="void"),
+        force_form=ForceSubmitForm(formdata=None, prefix="force"),
     )
 
 
@@ -244,3 +271,32 @@ def void(exam_id, entry_id):
     elif _correct(form, lambda reason: void_attempt(current_user, attempt, reason)):
         flash(f"已作废{entry.user.name}的答卷", "success")
     return redirect(url_for("monitor.person", exam_id=exam.id, entry_id=entry.id))
+
+
+@bp.post("/<int:exam_id>/people/<int:entry_id>/force-submit")
+@requires("exams.monitor")
+def person_force_submit(exam_id, entry_id):
+    exam = _exam(exam_id)
+    entry = _entry(exam, entry_id)
+    attempt = queries.attempt_for_entry(entry.id)
+    form = ForceSubmitForm(prefix="force")
+    if attempt is None:
+        flash("该考生尚未开始答题，没有可交卷的答卷", "danger")
+    elif _correct(form, lambda reason: force_submit(current_user, [attempt], reason)):
+        flash(f"已为{entry.user.name}强制交卷，按已保存的答案计分", "success")
+    return redirect(url_for("monitor.person", exam_id=exam.id, entry_id=entry.id))
+
+
+@bp.post("/<int:exam_id>/units/<int:unit_id>/force-submit")
+@requires("exams.monitor")
+def unit_force_submit(exam_id, unit_id):
+    exam = _exam(exam_id)
+    entries = queries.unit_entries(exam.id, unit_id, current_user)
+    if not entries:
+        abort(404)
+    form = ForceSubmitForm(prefix="unitforce")
+    attempts = queries.in_progress_attempts(entries)
+    done = _correct(form, lambda reason: force_submit(current_user, attempts, reason))
+    if done:
+        flash(f"已为{entries[0].unit.name}正在答题的 {done} 人强制交卷，按已保存的答案计分", "success")
+    return redirect(url_for("monitor.exam", exam_id=exam.id, unit=unit_id))

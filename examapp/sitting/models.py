@@ -27,12 +27,15 @@ class SubmitReason:
     DEADLINE = "deadline"
     SWEEP = "sweep"
     DEPARTURES = "departures"
+    #: an exam admin or district admin handed it in from the monitor, with what was saved
+    ADMIN = "admin"
 
     LABELS = {
         EXAMINEE: "考生交卷",
         DEADLINE: "时间到自动交卷",
         SWEEP: "超时由系统收卷",
         DEPARTURES: "离开页面次数达到上限自动交卷",
+        ADMIN: "监考管理员强制交卷",
     }
 
 

@@ -1,6 +1,7 @@
 """What the examinee's pages show, as plain values."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -8,7 +9,8 @@ from ..bank.card import shown_letters
 from ..bank.content import QType
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
-from ..exams.models import Exam, ExamStatus, RosterEntry
+from ..exams.models import Exam, ExamStatus, PaperMode, RosterEntry
+from ..exams.paper import SECTION_ORDER
 from ..extensions import db
 from .models import Attempt, AttemptState
 
@@ -138,3 +140,87 @@ def _key_letters(key_version, order):
     if key_version.qtype not in QType.CHOICE or not key_version.answer:
         return None
     return shown_letters(key_version.answer, order)
+
+
+# --- what the examinee reads about a paper -------------------------------------
+
+
+@dataclass
+class TypeGroup:
+    """One question type of a paper: its label, how many questions and how many points."""
+
+    qtype: str
+    label: str
+    count: int = 0
+    points: Decimal = Decimal("0")
+    #: the points one question is worth, when every question of the type is worth the same
+    each: Decimal | None = None
+    right: int = 0
+    awarded: Decimal = Decimal("0")
+    questions: list = field(default_factory=list)
+
+
+def _ordered(groups):
+    return sorted(groups.values(), key=lambda g: SECTION_ORDER.get(g.qtype, len(SECTION_ORDER)))
+
+
+def _add(groups, qtype, points, count=1):
+    group = groups.get(qtype)
+    if group is None:
+        group = groups[qtype] = TypeGroup(qtype, QType.LABELS.get(qtype, qtype), each=points)
+    elif group.each != points:
+        group.each = None
+    group.count += count
+    group.points += points * count
+    return group
+
+
+def paper_makeup(exam):
+    """The exam's paper by question type, before anyone's paper is drawn: a blueprint's rows
+    or a fixed paper's questions, in the order the examinee meets them."""
+    groups = {}
+    if exam.paper_mode == PaperMode.FIXED:
+        for item in exam.fixed_items:
+            _add(groups, item.version.qtype, item.points)
+    else:
+        for row in exam.blueprint_rows:
+            _add(groups, row.qtype, row.points, row.count)
+    return _ordered(groups)
+
+
+def group_by_type(questions):
+    """The page's questions (dicts with ``qtype`` and ``points``) grouped by type, in paper order."""
+    groups = {}
+    for q in questions:
+        _add(groups, q["qtype"], q["points"]).questions.append(q)
+    return _ordered(groups)
+
+
+def outcome(question):
+    """How a graded question of the review went: "right", "partial", "wrong" or "unanswered"."""
+    awarded = question["item"].awarded or Decimal("0")
+    if not question["answered"]:
+        return "unanswered"
+    if awarded >= question["points"]:
+        return "right"
+    return "partial" if awarded > 0 else "wrong"
+
+
+def review_summary(questions):
+    """The review's questions with their outcome, and per type: questions, right, points got."""
+    groups = {}
+    for q in questions:
+        q["outcome"] = outcome(q)
+        group = _add(groups, q["qtype"], q["points"])
+        group.questions.append(q)
+        group.right += q["outcome"] == "right"
+        group.awarded += q["item"].awarded or Decimal("0")
+    return _ordered(groups)
+
+
+def answered_count(attempt_id):
+    """(questions, answered) of an attempt, counted in the database."""
+    from .models import AttemptItem
+
+    rows = db.session.execute(select(AttemptItem.response).where(AttemptItem.attempt_id == attempt_id)).scalars().all()
+    return len(rows), sum(1 for response in rows if response not in (None, "", []))

@@ -32,6 +32,7 @@ from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, EventKind,
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
     "attempt.void": "作废答卷",
+    "attempt.force_submit": "强制交卷",
 }
 register_actions(SITTING_ACTION_LABELS)
 
@@ -328,3 +329,36 @@ def void_attempt(actor, attempt, reason):
         district_id=entry.district_id,
     )
     return attempt
+
+
+def force_submit(actor, attempts, reason):
+    """Hand in attempts for their examinees with what the server has saved (a room that must
+    close, a PC that failed); each is graded and audited with the reason. Returns how many.
+
+    Refused when none is given or any is no longer being answered. An answer the page gave
+    before this and delivers after it is kept for review as a late delivery (``late.py``).
+    """
+    _require_reason(reason)
+    attempts = list(attempts)
+    if not attempts:
+        raise DomainError("没有正在答题的考生，无需强制交卷")
+    for attempt in attempts:
+        if not attempt.is_in_progress:
+            raise DomainError(f"{attempt.user.name}的答卷{attempt.state_label}，不在答题中，不能强制交卷")
+    done = 0
+    for attempt in attempts:
+        if not submit_attempt(attempt, SubmitReason.ADMIN):
+            continue  # handed in by the page or the sweep a moment ago
+        done += 1
+        record_change(
+            actor,
+            "attempt.force_submit",
+            "attempt",
+            attempt.id,
+            label=f"{attempt.exam.title}：{attempt.user.name}",
+            before={"state": AttemptState.IN_PROGRESS},
+            after={"state": attempt.state, "score": str(attempt.score)},
+            reason=reason,
+            district_id=attempt.roster_entry.district_id,
+        )
+    return done

@@ -18,13 +18,15 @@ from ..web.transaction import commit_now
 from .forms import StartForm, SubmitForm
 from .handin import finish_attempt
 from .late import late_counts
-from .models import Attempt, AttemptState, SubmitReason
+from .models import Attempt, AttemptState, SubmitReason, duration_text
 from .page import SaveRefused, claim_attempt, client_key, identify_page, report_event
-from .queries import paper_for_page, paper_view
+from .queries import answered_count, group_by_type, paper_for_page, paper_makeup, paper_view, review_summary
 from .saving import quick_save, save_responses
 from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
 
-bp = Blueprint("sitting", __name__, template_folder="templates")
+bp = Blueprint(
+    "sitting", __name__, template_folder="templates", static_folder="static", static_url_path="/sitting/static"
+)
 
 
 def _client():
@@ -140,7 +142,15 @@ def start(exam_id):
             field, errors = next(iter(form.errors.items()), (None, [json_body.INVALID]))
             return jsonify({"status": 400, "reason": "invalid", "field": field, "error": errors[0]}), 400
         status = 400
-    return render_template("sitting/start.html", exam=exam, form=form), status
+    makeup = paper_makeup(exam)
+    return render_template(
+        "sitting/start.html",
+        exam=exam,
+        form=form,
+        makeup=makeup,
+        question_total=sum(g.count for g in makeup),
+        points_total=sum(g.points for g in makeup),
+    ), status
 
 
 @bp.get("/attempt/<int:attempt_id>")
@@ -160,6 +170,7 @@ def attempt(attempt_id):
         exam=exam,
         token=token,
         questions=questions,
+        groups=group_by_type(questions),
         seconds_left=attempt.seconds_left(),
         submit_form=SubmitForm(),
         hand_in_only=hand_in_only,
@@ -351,11 +362,23 @@ def result(attempt_id):
         return redirect(url_for("sitting.attempt", attempt_id=attempt.id))
     exam = db.session.get(Exam, attempt.exam_id)
     questions = paper_view(attempt) if exam.review_allowed and attempt.state == AttemptState.SUBMITTED else None
+    groups = review_summary(questions) if questions else []
+    wrong_only = request.args.get("wrong") == "1"
+    shown = [q for q in questions or [] if not wrong_only or q["outcome"] != "right"]
+    total, answered = answered_count(attempt.id)
+    finished_at = attempt.submitted_at or attempt.deadline_at
     return render_template(
         "sitting/result.html",
         attempt=attempt,
         exam=exam,
         questions=questions,
+        shown=shown,
+        groups=groups,
+        wrong_only=wrong_only,
+        wrong_count=sum(1 for q in questions or [] if q["outcome"] != "right"),
+        total=total,
+        answered=answered,
+        time_used=duration_text(max(0, (finished_at - attempt.started_at).total_seconds()) * 1000),
         reason=SubmitReason.LABELS.get(attempt.submit_reason, ""),
         late_pending=late_counts(attempt.id)[1],
     )

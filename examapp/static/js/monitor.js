@@ -66,6 +66,24 @@
     setText(timeCell, clock(person.seconds_left));
     setText($('[data-field="deadline"]', row), person.state === "in_progress" ? person.deadline_text || "" : "");
     setText($('[data-field="last_saved"]', row), person.last_saved_text || "—");
+    var progress = $('[data-field="progress"]', row);
+    if (progress) { setText(progress, person.progress_text || "—"); }
+    var contact = $('[data-field="contact"]', row);
+    if (contact && contact.getAttribute("data-text") !== person.contact_text) {
+      contact.setAttribute("data-text", person.contact_text);
+      contact.textContent = "";
+      if (person.state === "in_progress") {
+        var badge = document.createElement("span");
+        badge.className = "badge " + (person.online ? "text-bg-success" : "text-bg-warning");
+        badge.textContent = person.online ? "在线" : "离线";
+        contact.appendChild(badge);
+        if (!person.online && person.contact_text.length > 2) {
+          contact.appendChild(document.createTextNode(" " + person.contact_text.slice(3, -1)));
+        }
+      } else {
+        contact.textContent = "—";
+      }
+    }
     setText($('[data-field="departures"]', row), person.state === "not_started" ? "—" : String(person.departures));
     setText($('[data-field="extra_minutes"]', row), person.extra_minutes ? person.extra_minutes + " 分钟" : "");
     if (showScores) {

@@ -33,6 +33,28 @@ export function flagOf(section) {
   return section.querySelector(".flag-toggle").checked;
 }
 
+// What a question's button in the answer sheet says besides its colour: a mark people see
+// (✓ answered, ! not saved, ? flagged) and the words a screen reader reads.
+export function sheetState(position, answered, flagged, notSaved) {
+  const state = notSaved ? "答案未保存" : answered ? "已作答" : "未作答";
+  return {
+    mark: (notSaved ? "!" : answered ? "✓" : "") + (flagged ? "?" : ""),
+    label: "第 " + position + " 题，" + state + (flagged ? "，已标记" : ""),
+  };
+}
+
+// The line above the answer sheet: how many are answered, flagged, not saved.
+export function sheetCount(total, answered, flagged, notSaved) {
+  let text = "已答 " + answered + " / " + total + " 题";
+  if (flagged) {
+    text += "，标记 " + flagged + " 题";
+  }
+  if (notSaved) {
+    text += "，" + notSaved + " 题未保存";
+  }
+  return text;
+}
+
 export function createSheet(root, refusedBox) {
   const sections = Array.prototype.slice.call(root.querySelectorAll(".attempt-question"));
   const byPosition = {};
@@ -53,9 +75,24 @@ export function createSheet(root, refusedBox) {
     link.classList.toggle("btn-danger", notSaved);
     link.classList.toggle("nav-unsaved", notSaved);
     link.classList.toggle("flagged", flagged);
-    link.setAttribute(
-      "aria-label",
-      "第 " + position + " 题，" + (notSaved ? "答案未保存" : answered ? "已作答" : "未作答") + (flagged ? "，已标记" : ""),
+    const state = sheetState(position, answered, flagged, notSaved);
+    link.setAttribute("aria-label", state.label);
+    const markBox = link.querySelector(".nav-mark");
+    if (markBox) {
+      markBox.textContent = state.mark;
+    }
+  }
+
+  function count() {
+    const box = root.querySelector("#sheet-count");
+    if (!box) {
+      return;
+    }
+    box.textContent = sheetCount(
+      sections.length,
+      sections.filter(isAnswered).length,
+      sections.filter(flagOf).length,
+      Object.keys(unsaved).length,
     );
   }
 
@@ -68,14 +105,17 @@ export function createSheet(root, refusedBox) {
     unsavedPositions: () => Object.keys(unsaved),
     markAll() {
       sections.forEach(mark);
+      count();
     },
     // a new answer was queued: it is no longer the refused one
     given(section) {
       delete unsaved[section.dataset.position];
       mark(section);
+      count();
     },
     notSaved(position) {
       unsaved[position] = true;
+      count();
     },
     refused(position, error) {
       refusals[position] = error || "答案未保存";
@@ -83,6 +123,7 @@ export function createSheet(root, refusedBox) {
       if (byPosition[position]) {
         mark(byPosition[position]);
       }
+      count();
     },
     showRefusals() {
       const positions = Object.keys(refusals);
