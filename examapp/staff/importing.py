@@ -66,7 +66,7 @@ def check_rows(actor, rows):
         try:
             phone = normalise_phone(phone) or ""
         except InvalidPhone as exc:
-            problems.append(Problem(f"{exc}；表中写的是“{phone}”", r, "手机号"))
+            problems.append(Problem(f"{exc}（表中为“{phone}”）", r, "手机号"))
         plan.append(
             {
                 "row": r,

@@ -206,3 +206,30 @@ def test_the_results_chart_starts_at_zero(page, login, screenshot, zhongmou_resu
         assert abs(height - value / 100) < 0.01  # a bar's height is its score
     page.locator("#unit-chart").scroll_into_view_if_needed()
     screenshot("results_chart_from_zero_1024.png")
+
+
+def test_an_import_with_a_bad_phone_names_the_row_and_imports_nothing(page, login, screenshot, e2e_app, tmp_path):
+    page.set_viewport_size(SMALL)
+    login("admin")
+    expect(page.get_by_test_id("whoami")).to_be_visible()
+    path = tmp_path / "staff_phones.csv"
+    path.write_text(
+        "姓名,用户名,所属单位编码,角色,手机号\n"
+        "李娜,phone_e2e_a,41012201001,考生,138-0013-8001\n"
+        "王芳,phone_e2e_b,41012201001,考生,12345\n",
+        encoding="utf-8",
+    )
+    page.goto("/staff/import")
+    page.locator('input[name="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.get_by_text("没有导入任何数据")).to_be_visible()
+    rows = page.get_by_test_id("problems").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("第 3 行")
+    expect(rows.first).to_contain_text("手机号")
+    expect(rows.first).to_contain_text("应为 11 位手机号码")
+    expect(rows.first).to_contain_text("12345")
+    screenshot("staff_import_phone_problem_1024.png")
+    with e2e_app.app_context():
+        assert db.session.scalar(select(User).where(User.username.in_(["phone_e2e_a", "phone_e2e_b"]))) is None
+        db.session.remove()
