@@ -4,6 +4,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from ..cycles.models import RecordStatus
+from ..results.scores import Verdict
+
+#: the exam's verdict on a record in the results page's words, so that one outcome reads the same
+#: everywhere ("取消验收资格", never "不合格")
+EXAM_VERDICT_LABELS = {
+    RecordStatus.EXAM_PASSED: Verdict.LABELS[Verdict.PASSED],
+    RecordStatus.DISQUALIFIED: Verdict.LABELS[Verdict.DISQUALIFIED],
+    RecordStatus.NO_RESULT: Verdict.LABELS[Verdict.NO_RESULT],
+}
+#: a record whose exam results are not sealed yet
+EXAM_NOT_SEALED = "成绩尚未封存"
+
+
+def exam_verdict_label(status):
+    """The exam's verdict on a record (``RecordStatus.*`` or None) as the results page says it."""
+    return EXAM_VERDICT_LABELS.get(status, EXAM_NOT_SEALED)
+
 
 @dataclass(frozen=True)
 class CheckOutcome:

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..sitting.models import AttemptState
 from .analysis import FindingDraft, finding_key, person, unit_name
+from .chance import weigh
 from .models import FindingKind
 from .stats import (
     fit_error_model,
@@ -40,7 +41,6 @@ from .stats import (
     median_mad,
     poisson_binomial_upper_tail,
     poisson_upper_tail,
-    strength_of,
     weighted_upper_tail,
 )
 
@@ -188,6 +188,7 @@ def _pair_findings(sitting, answers, settings):
             "pairs_compared": sizes[family],
             "alpha": settings.alpha,
         }
+        weight = weigh(adjusted)
         where = (
             "同一单位"
             if family == SAME_UNIT
@@ -196,13 +197,13 @@ def _pair_findings(sitting, answers, settings):
         summary = (
             f"{person(sitting, first)}与{person(sitting, second)}（{where}）在共同的 {result['shared']} 道题中"
             f"有 {result['identical_wrong']} 个完全相同的错误答案，独立作答时预期约 {result['expected']:.1f} 个"
-            f"（比较 {sizes[family]} 对后校正的概率 {_p_text(adjusted)}）"
+            f"；比较了 {sizes[family]} 对考生，独立作答时任何一对出现这种情况的机会{weight.chance}"
         )
         drafts.append(
             FindingDraft(
                 kind=FindingKind.COPYING,
                 key=finding_key(FindingKind.COPYING, [first.id, second.id]),
-                strength=strength_of(adjusted),
+                strength=weight.strength,
                 unit_ids=sorted({first.unit_id, second.unit_id}),
                 attempt_ids=[first.id, second.id],
                 summary=summary,
@@ -220,12 +221,6 @@ def _pair_findings(sitting, answers, settings):
         "copying_pairs": len(drafts),
         "copying_pairs_dropped": len(drafts) - len(kept),
     }
-
-
-def _p_text(p):
-    if p < 1e-4:
-        return f"{p:.1e}"
-    return f"{p:.4f}"
 
 
 # --- units -----------------------------------------------------------------------------
@@ -315,6 +310,7 @@ def _unit_findings(sitting, answers, settings):
         unit_id = int(answers.unit_ids[u])
         figures = outliers.get(u) or _unit_scores(answers, u)
         members = [a.id for i, a in enumerate(answers.attempts) if answers.unit[i] == u]
+        weight = weigh(adjusted)
         how = f"{figures['people']} 人平均分 {figures['mean']:.2f}"
         if u in outliers:
             how += (
@@ -325,13 +321,13 @@ def _unit_findings(sitting, answers, settings):
                 how += f"，分数异常集中（标准差 {figures['spread']:.2f}，其他单位中位数 {figures['peer_spread']:.2f}）"
         summary = (
             f"{unit_name(sitting, unit_id)}：{how}；单位内各人之间相同的错误答案共 {o} 个，独立作答时预期约 {e:.1f} 个"
-            f"（校正后的概率 {_p_text(adjusted)}）"
+            f"；独立作答时出现这种情况的机会{weight.chance}"
         )
         drafts.append(
             FindingDraft(
                 kind=FindingKind.UNIT,
                 key=f"{FindingKind.UNIT}:{unit_id}",
-                strength=strength_of(adjusted),
+                strength=weight.strength,
                 unit_ids=[unit_id],
                 attempt_ids=members,
                 summary=summary,

@@ -99,7 +99,7 @@ def _device_finding(sitting, settings, device, cluster):
     overlap = _overlap_minutes(cluster)
     gateway = users > settings.gateway_people
     if gateway:
-        strength = 3.0
+        strength = 2.5  # a shared gateway is weak evidence: 低
     else:
         strength = {2: 5.0, 3: 6.5}.get(users, 7.5) + (0.5 if overlap >= 15 else 0.0)
     names = "、".join(person(sitting, a) for a in people[:6]) + ("等" if len(people) > 6 else "")

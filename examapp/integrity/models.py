@@ -46,9 +46,10 @@ class Level:
 
     ALL = (HIGH, MEDIUM, LOW)
     LABELS = {HIGH: "高", MEDIUM: "中", LOW: "低"}
-    #: strength at or above which a finding has the level (strength is on a -log10(p) scale)
+    #: strength at or above which a finding has the level (strength is on a -log10(p) scale):
+    #: 高 a chance of one in a million or less, 中 one in a thousand (the flagging line) or less
     HIGH_FROM = 6.0
-    MEDIUM_FROM = 4.5
+    MEDIUM_FROM = 3.0
 
     @classmethod
     def of(cls, strength):

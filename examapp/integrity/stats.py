@@ -10,8 +10,6 @@ import numpy as np
 
 #: log(k!) for the counts a pair can reach (a paper has at most a few hundred questions)
 _LOG_FACTORIAL = np.array([math.lgamma(k + 1) for k in range(2049)])
-#: the strength of a finding is capped here (p below 1e-30 says nothing more)
-MAX_STRENGTH = 30.0
 
 
 def poisson_upper_tail(x, lam, terms=160):
@@ -84,13 +82,6 @@ def lattice_sum(weights):
     """The sum of ``weights`` as ``weighted_upper_tail`` counts it."""
     steps = np.maximum(1, np.rint(np.asarray(weights, dtype=np.float64) / WEIGHT_STEP).astype(np.int64))
     return float(steps.sum() * WEIGHT_STEP)
-
-
-def strength_of(p_adjusted):
-    """-log10 of a (corrected) probability, capped."""
-    if p_adjusted <= 0:
-        return MAX_STRENGTH
-    return float(min(MAX_STRENGTH, max(0.0, -math.log10(p_adjusted))))
 
 
 #: MAD x this estimates the standard deviation of a normal sample

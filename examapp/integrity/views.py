@@ -14,11 +14,14 @@ from ..exams.models import Exam
 from ..extensions import db
 from ..web.form_errors import report
 from . import pace, queries, services
+from .chance import chance_words
 from .export import build_workbook
 from .forms import ComputeForm, ReviewForm
 from .models import Finding, FindingKind, Level
 
 bp = Blueprint("integrity", __name__, template_folder="templates")
+#: the pages say a probability in words ("约五千分之一"), never "2.1e-04"
+bp.add_app_template_filter(chance_words, "chance")
 
 SORT_LABELS = {"strength": "按强度", "kind": "按类型", "unit": "按单位"}
 STATUS_LABELS = {"unreviewed": "未复核", "reviewed": "已复核"}
