@@ -27,9 +27,13 @@ EXPECTED = {
     "exams.roster_entry": ("GET", VIEWERS),
     "exams.roster_add": ("POST", EXAM_ADMIN),
     "exams.roster_remove": ("POST", EXAM_ADMIN),
-    # admission tickets issue first-login passwords
+    # printing admission tickets changes nothing; issuing first-login passwords is its own action
     "exams.paperwork": ("GET", ADMINS),
-    "exams.tickets": ("POST", ADMINS),
+    "exams.tickets": ("GET", ADMINS),
+    "exams.issue_passwords": ("GET", ADMINS),
+    "exams.issue_passwords_confirmed": ("POST", ADMINS),
+    # room and seat on the ticket: exam admins, district admins for their district's people
+    "exams.roster_seat": ("POST", ADMINS),
     "exams.sign_in_sheet": ("GET", ADMINS),
 }
 

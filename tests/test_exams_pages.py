@@ -517,7 +517,8 @@ def test_district_admin_sees_only_own_rows_and_404_for_other_districts(app, jins
     assert jinshui.get(f"/exams/{exam_id}/paperwork/{unit_b}/sign-in").status_code == 404
     with app.app_context():
         hash_before = db.session.get(User, world.accounts["examinee_b"].id).password_hash
-    assert post(jinshui, f"/exams/{exam_id}/paperwork/{unit_b}/tickets").status_code == 404
+    assert jinshui.get(f"/exams/{exam_id}/paperwork/{unit_b}/tickets").status_code == 404
+    assert post(jinshui, f"/exams/{exam_id}/paperwork/{unit_b}/passwords", {"reason": "x"}).status_code == 404
     with app.app_context():
         assert db.session.get(User, world.accounts["examinee_b"].id).password_hash == hash_before
     paperwork = text(jinshui.get(f"/exams/{exam_id}/paperwork"))
@@ -541,10 +542,23 @@ def issued_passwords(response):
     return dict(zip(names, passwords, strict=True))
 
 
-def test_tickets_issue_working_first_login_passwords_and_reprinting_voids_them(app, world, jinshui, make_exam):
+def issue(client, exam_id, unit_id, entry_ids=None, reason="遗失准考证", **kwargs):
+    """Issue new first-login passwords to ``entry_ids`` (every row under the unit when None)."""
+    if entry_ids is None:
+        page = text(client.get(f"/exams/{exam_id}/paperwork/{unit_id}/passwords"))
+        entry_ids = re.findall(r'name="entry_ids" value="(\d+)"[^>]*checked', page)
+    return post(
+        client, f"/exams/{exam_id}/paperwork/{unit_id}/passwords", {"entry_ids": entry_ids, "reason": reason}, **kwargs
+    )
+
+
+def test_tickets_issue_working_first_login_passwords_and_reissuing_voids_them(app, world, jinshui, make_exam):
     exam_id = make_exam(access_code="KS2026")
     unit = world.communities["a"].id
-    response = post(jinshui, f"/exams/{exam_id}/paperwork/{unit}/tickets")
+    confirm = text(jinshui.get(f"/exams/{exam_id}/paperwork/{unit}/passwords"))
+    assert "金水区 / 金水区第一街道 / 金水区第一社区" in confirm and "kaosheng" in confirm
+    assert "此前打印的全部准考证上的密码都将作废" in confirm
+    response = issue(jinshui, exam_id, unit)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = text(response)
@@ -557,27 +571,57 @@ def test_tickets_issue_working_first_login_passwords_and_reprinting_voids_them(a
     signed_in = login(examinee, "kaosheng", first["kaosheng"])
     assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith("/account/password")
 
-    second = issued_passwords(post(jinshui, f"/exams/{exam_id}/paperwork/{unit}/tickets"))
+    second = issued_passwords(issue(jinshui, exam_id, unit))
     assert second["kaosheng"] != first["kaosheng"]
-    assert examinee.get("/").status_code == 302  # printing again ended the session
+    assert examinee.get("/").status_code == 302  # issuing again ended the session
     assert login(app.test_client(), "kaosheng", first["kaosheng"]).status_code == 401
     assert login(app.test_client(), "kaosheng", second["kaosheng"]).status_code == 302
     with app.app_context():
         assert db.session.get(User, world.accounts["examinee"].id).must_change_password
         entries = db.session.scalars(
-            select(AuditEntry).filter_by(action="exam.ticket_issued", object_id=str(exam_id))
+            select(AuditEntry).filter_by(action="exam.passwords_issued", object_id=str(exam_id))
         ).all()
         assert len(entries) == 2 and entries[0].after["issued"] == ["kaosheng"]
-        assert entries[0].district_id == world.districts["a"].id
-        assert (
-            db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="user.password_reset")) == 2
-        )
+        assert entries[0].district_id == world.districts["a"].id and entries[0].reason == "遗失准考证"
+        resets = db.session.scalars(select(AuditEntry).filter_by(action="user.password_reset")).all()
+        assert len(resets) == 2 and "遗失准考证" in resets[0].reason
+
+
+def test_printing_tickets_changes_no_password(app, world, admin, make_exam):
+    first_exam, second_exam = make_exam(), make_exam()
+    unit = world.communities["a"].id
+    issued = issued_passwords(issue(admin, first_exam, unit))
+    with app.app_context():
+        hashes = {u.id: u.password_hash for u in db.session.scalars(select(User))}
+    for exam_id in (first_exam, second_exam, first_exam):
+        response = admin.get(f"/exams/{exam_id}/paperwork/{unit}/tickets")
+        assert response.status_code == 200
+        page = text(response)
+        assert 'data-testid="ticket-password"' not in page and "使用" in page and "发放的初始密码" in page
+        assert re.search(r'data-testid="ticket-number">\d{13}<', page)
+    with app.app_context():
+        assert {u.id: u.password_hash for u in db.session.scalars(select(User))} == hashes
+        resets = select(func.count()).select_from(AuditEntry).filter_by(action="user.password_reset")
+        assert db.session.scalar(resets) == 1  # the issue, none for the prints
+    # the password issued for the first exam still logs in after printing both exams' tickets
+    assert login(app.test_client(), "kaosheng", issued["kaosheng"]).status_code == 302
+
+
+def test_issuing_needs_a_reason_and_someone_chosen(app, world, admin, make_exam):
+    exam_id = make_exam()
+    unit = world.communities["a"].id
+    with app.app_context():
+        hash_before = db.session.get(User, world.accounts["examinee"].id).password_hash
+    assert "请填写重新发放初始密码的原因" in text(issue(admin, exam_id, unit, reason=""))
+    assert "请勾选要重新发放初始密码的人员" in text(issue(admin, exam_id, unit, entry_ids=[]))
+    with app.app_context():
+        assert db.session.get(User, world.accounts["examinee"].id).password_hash == hash_before
 
 
 def test_tickets_for_a_district_cover_every_unit_under_it(app, admin, world, make, make_exam):
     make.user(Role.EXAMINEE, world.streets["a"], username="jiedao01")
     exam_id = make_exam()
-    response = post(admin, f"/exams/{exam_id}/paperwork/{world.districts['a'].id}/tickets")
+    response = issue(admin, exam_id, world.districts["a"].id)
     assert set(issued_passwords(response)) == {"kaosheng", "jiedao01"}
 
 
@@ -587,7 +631,9 @@ def test_tickets_skip_people_who_have_started(app, admin, world, make_exam):
         start_attempt(db.session.get(Exam, exam_id), db.session.get(User, world.accounts["examinee"].id))
         hash_before = db.session.get(User, world.accounts["examinee"].id).password_hash
         db.session.commit()
-    response = post(admin, f"/exams/{exam_id}/paperwork/{world.city.id}/tickets")
+        entry_ids = [str(e.id) for e in db.session.scalars(select(RosterEntry).filter_by(exam_id=exam_id))]
+    # the started person's box is disabled on the page; a forged post naming them keeps their password
+    response = issue(admin, exam_id, world.city.id, entry_ids=entry_ids)
     assert set(issued_passwords(response)) == {"kaosheng2"}
     assert "已经开始答题，没有重新生成密码" in text(response)
     with app.app_context():
@@ -597,11 +643,14 @@ def test_tickets_skip_people_who_have_started(app, admin, world, make_exam):
 def test_no_tickets_after_the_exam_or_for_an_empty_unit(app, admin, world, make, make_exam, clock):
     empty_unit = make.unit("community", world.streets["a"], name="空社区")
     exam_id = make_exam()
-    response = post(admin, f"/exams/{exam_id}/paperwork/{empty_unit.id}/tickets", follow_redirects=True)
-    assert "没有人在本场考试的名单中" in text(response)
+    assert "没有人在本场考试的名单中" in text(admin.get(f"/exams/{exam_id}/paperwork/{empty_unit.id}/passwords"))
+    unit = world.communities["a"].id
+    entry_ids = re.findall(
+        r'name="entry_ids" value="(\d+)"', text(admin.get(f"/exams/{exam_id}/paperwork/{unit}/passwords"))
+    )
     clock.advance(hours=3)
-    response = post(admin, f"/exams/{exam_id}/paperwork/{world.communities['a'].id}/tickets", follow_redirects=True)
-    assert "考试已结束，不再发放准考证" in text(response)
+    response = issue(admin, exam_id, unit, entry_ids=entry_ids)
+    assert response.status_code == 400 and "考试已结束，不再发放准考证" in text(response)
 
 
 def test_sign_in_sheet_lists_the_units_roster(admin, world, make_exam):

@@ -7,7 +7,9 @@ from .services import password_problem
 
 class LoginForm(BaseForm):
     username = StringField(
-        "用户名", validators=[DataRequired("请输入用户名"), Length(max=64)], render_kw={"autocomplete": "username"}
+        "用户名或准考证号",
+        validators=[DataRequired("请输入用户名或准考证号"), Length(max=64)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         "密码",

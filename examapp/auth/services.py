@@ -68,8 +68,39 @@ def password_problem(password, username=""):
     return None
 
 
+#: functions name -> User or None, asked in turn when a login name is no username; a feature
+#: that hands out other login names registers one (exams: admission ticket numbers)
+_LOGIN_NAME_RESOLVERS = []
+
+
+def register_login_name_resolver(resolver):
+    if resolver not in _LOGIN_NAME_RESOLVERS:
+        _LOGIN_NAME_RESOLVERS.append(resolver)
+    return resolver
+
+
+def find_login_user(name):
+    """The account a login name names: a username, else another name a feature resolves.
+
+    Exams resolve an admission ticket number (准考证号): it only names its person, so the
+    account must still be valid, whether or not that exam has ended. A username wins.
+    """
+    name = normalise_username(name)
+    if not name:
+        return None
+    user = db.session.scalar(select(User).where(User.username == name))
+    for resolver in _LOGIN_NAME_RESOLVERS:
+        if user is not None:
+            break
+        user = resolver(name)
+    return user
+
+
 def authenticate(username, password, address):
     """Return the user for good credentials; raise LoginRefused or LoginThrottled.
+
+    ``username`` may also be an admission ticket number (``find_login_user``); the throttle
+    and the audit then count against the account it names.
 
     The messages never tell whether the account exists, nor does the time they take: a
     wrong username costs an argon2id check, and so does a wrong password for an account
@@ -83,10 +114,12 @@ def authenticate(username, password, address):
     """
     given_name = (username or "").strip()
     username = normalise_username(username)
+    user = find_login_user(username)
+    if user is not None:
+        username = user.username  # a ticket number counts against its account's throttle
     throttle = get_throttle()
     if throttle.is_blocked(username, address):
         raise LoginThrottled("登录失败次数过多，请 15 分钟后再试")
-    user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
         verify_dummy(password or "")
         ok = needs_rehash = False

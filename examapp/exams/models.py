@@ -3,8 +3,7 @@ import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy import event, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -298,7 +297,11 @@ def ticket_sequence(ticket_number):
 
 @event.listens_for(Session, "before_flush")
 def _number_new_entries(session, _context, _instances):
-    """Give every new roster row without one the next ticket number of its exam (in the order added)."""
+    """Give every new roster row without one the next ticket number of its exam (in the order added).
+
+    "Next" is after the highest number the exam's rows hold: a gap left by a removed person is
+    not filled, though the number of the last person, once removed, is given again.
+    """
     pending = [obj for obj in session.new if isinstance(obj, RosterEntry) and not obj.ticket_number]
     if not pending:
         return

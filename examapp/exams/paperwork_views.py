@@ -1,6 +1,6 @@
-"""Exam-day paperwork per unit: admission tickets (issuing first-login passwords) and sign-in sheets."""
+"""Exam-day paperwork per unit: admission tickets, issuing first-login passwords, sign-in sheets, seats."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access
@@ -10,9 +10,11 @@ from ..extensions import db
 from ..org.models import Unit
 from ..web.form_errors import report
 from .blueprint import bp, get_exam
-from .forms import ActionForm
-from .paperwork import issue_admission_tickets
+from .models import RosterEntry
+from .paperwork import AdmissionTicket, issue_first_login_passwords, other_open_exams, set_seat, started_entry_ids
+from .paperwork_forms import IssuePasswordsForm, SeatForm
 from .queries import roster_in_unit, roster_unit_counts, unit_full_names
+from .roster_views import roster_entry_page
 
 
 def _unit(unit_id):
@@ -27,35 +29,77 @@ def _unit(unit_id):
 @requires("exams.paperwork")
 def paperwork(exam_id):
     exam = get_exam(exam_id, "exams.paperwork")
+    return render_template("exams/paperwork.html", exam=exam, units=roster_unit_counts(exam, current_user))
+
+
+@bp.get("/<int:exam_id>/paperwork/<int:unit_id>/tickets")
+@requires("exams.paperwork")
+def tickets(exam_id, unit_id):
+    """Print the unit's admission tickets as they are: nobody's password changes."""
+    exam = get_exam(exam_id, "exams.paperwork")
+    unit = _unit(unit_id)
+    entries = roster_in_unit(exam, current_user, unit)
     return render_template(
-        "exams/paperwork.html", exam=exam, units=roster_unit_counts(exam, current_user), action_form=ActionForm()
+        "exams/tickets.html",
+        exam=exam,
+        unit=unit,
+        tickets=[AdmissionTicket(entry) for entry in entries],
+        started=[],
+        issued=False,
+        unit_names=unit_full_names(e.unit for e in entries),
     )
 
 
-@bp.post("/<int:exam_id>/paperwork/<int:unit_id>/tickets")
+def _passwords_page(exam, unit, entries, form, selected=None, status=200):
+    started = started_entry_ids(entries)
+    return render_template(
+        "exams/issue_passwords.html",
+        exam=exam,
+        unit=unit,
+        entries=entries,
+        started=started,
+        selected={e.id for e in entries if e.id not in started} if selected is None else selected,
+        other_exams=other_open_exams(exam, entries),
+        form=form,
+        unit_names=unit_full_names(e.unit for e in entries),
+    ), status
+
+
+@bp.get("/<int:exam_id>/paperwork/<int:unit_id>/passwords")
 @requires("exams.paperwork")
-def tickets(exam_id, unit_id):
-    """Print admission tickets: every person under the unit gets a new first-login password."""
+def issue_passwords(exam_id, unit_id):
+    """Whose first-login passwords a new issue would reset, to choose and confirm."""
     exam = get_exam(exam_id, "exams.paperwork")
     unit = _unit(unit_id)
-    if not ActionForm().validate_on_submit():
-        flash("请求无效，请刷新页面后重试", "danger")
-        return redirect(url_for("exams.paperwork", exam_id=exam.id))
+    return _passwords_page(exam, unit, roster_in_unit(exam, current_user, unit), IssuePasswordsForm(formdata=None))
+
+
+@bp.post("/<int:exam_id>/paperwork/<int:unit_id>/passwords")
+@requires("exams.paperwork")
+def issue_passwords_confirmed(exam_id, unit_id):
+    """New first-login passwords for the checked people; their tickets are shown this once."""
+    exam = get_exam(exam_id, "exams.paperwork")
+    unit = _unit(unit_id)
     entries = roster_in_unit(exam, current_user, unit)
+    form = IssuePasswordsForm()
+    ids = {int(i) for i in request.form.getlist("entry_ids") if i.isdigit()}
+    chosen = [e for e in entries if e.id in ids]
+    if not form.validate_on_submit():
+        return _passwords_page(exam, unit, entries, form, selected=ids, status=400)
     try:
-        issued, started = issue_admission_tickets(current_user, exam, unit, entries)
+        issued, started = issue_first_login_passwords(current_user, exam, unit, chosen, form.reason.data)
     except DomainError as exc:
-        report(exc)
-        return redirect(url_for("exams.paperwork", exam_id=exam.id))
-    else:
-        return render_template(
-            "exams/tickets.html",
-            exam=exam,
-            unit=unit,
-            tickets=issued,
-            started=started,
-            unit_names=unit_full_names(e.unit for e in entries),
-        )
+        report(exc, form, default="reason")
+        return _passwords_page(exam, unit, entries, form, selected=ids, status=400)
+    return render_template(
+        "exams/tickets.html",
+        exam=exam,
+        unit=unit,
+        tickets=issued,
+        started=started,
+        issued=True,
+        unit_names=unit_full_names(e.unit for e in chosen),
+    )
 
 
 @bp.get("/<int:exam_id>/paperwork/<int:unit_id>/sign-in")
@@ -71,3 +115,24 @@ def sign_in_sheet(exam_id, unit_id):
         entries=entries,
         unit_names=unit_full_names(e.unit for e in entries),
     )
+
+
+@bp.post("/<int:exam_id>/roster/<int:entry_id>/seat")
+@requires("exams.paperwork")
+def roster_seat(exam_id, entry_id):
+    """The 考场 and 座位号 on one person's ticket (exam admins, district admins for their district)."""
+    exam = get_exam(exam_id, "exams.paperwork")
+    entry = db.session.get(RosterEntry, entry_id)
+    if entry is None or entry.exam_id != exam.id:
+        abort(404)
+    access.ensure(current_user, "exams.paperwork", entry)
+    form = SeatForm()
+    if form.validate_on_submit():
+        try:
+            changed = set_seat(current_user, entry, form.room.data, form.seat.data)
+        except DomainError as exc:
+            report(exc, form, default="room")
+        else:
+            flash("考场和座位号已保存" if changed else "考场和座位号没有变化", "success" if changed else "info")
+            return redirect(url_for("exams.roster_entry", exam_id=exam.id, entry_id=entry.id))
+    return roster_entry_page(exam, entry, seat_form=form, status=400)

@@ -15,6 +15,7 @@ from ..web.form_errors import report
 from .blueprint import bp, get_exam
 from .forms import RosterAddForm, RosterRemoveForm
 from .models import ExamStatus, RosterEntry
+from .paperwork_forms import SeatForm
 from .queries import district_names, roster_statement, roster_unit_counts, unit_choices
 from .services import add_to_roster, remove_from_roster
 
@@ -123,13 +124,20 @@ def roster_remove(exam_id):
 @bp.get("/<int:exam_id>/roster/<int:entry_id>")
 @requires("exams.view")
 def roster_entry(exam_id, entry_id):
-    """One roster row: who, the unit frozen for this exam, and whether they have started."""
+    """One roster row: who, the unit frozen for this exam, the ticket, and whether they have started."""
     exam = get_exam(exam_id, "exams.view")
     entry = db.session.get(RosterEntry, entry_id)
     if entry is None or entry.exam_id != exam.id:
         abort(404)
     access.ensure(current_user, "exams.view", entry)
+    return roster_entry_page(exam, entry)
+
+
+def roster_entry_page(exam, entry, *, seat_form=None, status=200):
     added_by = db.session.get(User, entry.added_by_id) if entry.added_by_id else None
+    seat_editable = not exam.has_ended and access.can(current_user, "exams.paperwork", entry)
+    if seat_form is None:
+        seat_form = SeatForm(formdata=None, room=entry.room, seat=entry.seat)
     return render_template(
         "exams/roster_entry.html",
         exam=exam,
@@ -137,4 +145,6 @@ def roster_entry(exam_id, entry_id):
         attempt=entry.attempt,
         added_by=added_by,
         district=district_names([entry.district_id]).get(entry.district_id),
-    )
+        seat_form=seat_form,
+        seat_editable=seat_editable,
+    ), status

@@ -36,9 +36,7 @@ def upgrade():
     # Added NOT NULL with a placeholder default, numbered, then the default goes where it can.
     # Nothing here copies the table (a batch "move and copy" on SQLite): dropping the old copy
     # fails on the attempts that reference its rows.
-    op.add_column(
-        "roster_entries", sa.Column("ticket_number", sa.String(length=20), server_default="", nullable=False)
-    )
+    op.add_column("roster_entries", sa.Column("ticket_number", sa.String(length=20), server_default="", nullable=False))
     op.add_column("roster_entries", sa.Column("room", sa.String(length=40), nullable=True))
     op.add_column("roster_entries", sa.Column("seat", sa.String(length=20), nullable=True))
 
