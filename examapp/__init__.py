@@ -136,7 +136,8 @@ def register_blueprints(app):
 
 
 def register_hooks(app):
-    # registered first, so that it runs after every other after_request hook
+    # the request's commit or rollback (examapp/web/transaction.py); the refusal recorder
+    # (audit.refusals.write_noted_refusal) rolls back and commits its own entry, whichever runs first
     transaction.init_app(app)
     # a refused request is written to the audit log (access stays below audit)
     from .audit.refusals import note_refusal

@@ -137,3 +137,33 @@ def test_a_created_unit_is_committed_with_its_audit_entry(app, world):
     with app.app_context():
         assert _kept("419999")
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audit_before + 1
+
+
+def test_a_failed_commit_says_nothing_was_saved(app, world, monkeypatch):
+    """The view flashed its success before the request's commit: when the commit fails, the
+    error page must not carry that message, and nothing is kept."""
+    from sqlalchemy.exc import OperationalError
+
+    client = app.test_client()
+    assert login(client, world.accounts["exam_admin"].username).status_code == 302
+    page = "/units/new"
+    token_page = client.get(page)
+    assert token_page.status_code == 200
+
+    def failing_commit(*args, **kwargs):
+        raise OperationalError("COMMIT", {}, Exception("disk full"))
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    response = post(
+        client,
+        page,
+        {"code": "419998", "name": "新区县甲", "kind": UnitKind.DISTRICT, "parent_id": world.city.id},
+        page=page,
+    )
+    monkeypatch.undo()
+    assert response.status_code == 500
+    assert "已新建单位" not in response.get_data(as_text=True)
+    assert "已新建单位" not in client.get("/units/").get_data(as_text=True)
+    with app.app_context():
+        assert not _kept("419998")

@@ -11,7 +11,7 @@ page, so nothing is ever said to be saved that was not (the same rule as Indico'
 says why.
 """
 
-from flask import g
+from flask import g, session
 
 from ..extensions import db
 
@@ -23,8 +23,13 @@ def init_app(app):
 def _finish(response):
     if g.pop("_unit_of_work_failed", False) or response.status_code >= 400:
         db.session.rollback()
-    else:
+        return response
+    try:
         db.session.commit()
+    except Exception:
+        db.session.rollback()  # the error page may still read the database
+        session.pop("_flashes", None)  # nothing the view said about its work holds any more
+        raise
     return response
 
 
