@@ -24,9 +24,7 @@ from .queries import answered_count, group_by_type, paper_for_page, paper_makeup
 from .saving import quick_save, save_responses
 from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
 
-bp = Blueprint(
-    "sitting", __name__, template_folder="templates", static_folder="static", static_url_path="/sitting/static"
-)
+bp = Blueprint("sitting", __name__, template_folder="templates")
 
 
 def _client():
