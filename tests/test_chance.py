@@ -80,3 +80,20 @@ def test_every_flagged_probability_is_at_least_medium():
 )
 def test_a_link_to_this_computer_is_recognised(url, local):
     assert only_this_computer(url) is local
+
+
+def test_the_planted_findings_say_their_chance_and_level_from_the_same_probability():
+    from examapp.integrity.analysis import Settings, analyse
+    from examapp.integrity.models import FindingKind
+
+    from .integrity_factories import DB_PLAN, simulate, to_sitting
+
+    drafts, _stats = analyse(to_sitting(simulate(**DB_PLAN)), Settings())
+    by_chance = [d for d in drafts if d.kind in (FindingKind.COPYING, FindingKind.UNIT)]
+    assert by_chance
+    for draft in by_chance:
+        weight = weigh(draft.evidence["p_adjusted"])
+        assert draft.strength == weight.strength and draft.level == weight.level
+        assert weight.chance in draft.summary
+        assert "e-" not in draft.summary and "概率" not in draft.summary
+        assert draft.level != Level.LOW  # flagged below one in a thousand

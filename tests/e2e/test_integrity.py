@@ -16,22 +16,28 @@ pytestmark = pytest.mark.e2e
 BANK_DIR = Path(__file__).resolve().parents[2] / "question_bank"
 
 
+def integrity_demo(app):
+    """(exam id, finding id, source's name, copier's name) of the planted copy pair of the
+    integrity demo (what ``flask demo load`` adds after the demo data), made once per browser
+    run: the demo's examinees can be created only once, and other browser tests use it too."""
+    if "integrity_demo" not in app.extensions:
+        loaded = app.test_cli_runner().invoke(args=["bank", "load", str(BANK_DIR)])  # safe to run again
+        assert loaded.exit_code == 0, loaded.output
+        with app.app_context():
+            exam, planted = create_integrity_demo_exam()
+            source, copier = planted["copying"]
+            finding = db.session.scalar(
+                select(Finding).where(Finding.exam_id == exam.id, Finding.kind == FindingKind.COPYING)
+            )
+            app.extensions["integrity_demo"] = (exam.id, finding.id, source.name, copier.name)
+            db.session.commit()
+            db.session.remove()
+    return app.extensions["integrity_demo"]
+
+
 @pytest.fixture
 def copy_finding(e2e_app):
-    """(exam id, finding id, source's name, copier's name) of the planted copy pair of the
-    integrity demo (what ``flask demo load`` adds after the demo data)."""
-    loaded = e2e_app.test_cli_runner().invoke(args=["bank", "load", str(BANK_DIR)])  # safe to run again
-    assert loaded.exit_code == 0, loaded.output
-    with e2e_app.app_context():
-        exam, planted = create_integrity_demo_exam()
-        source, copier = planted["copying"]
-        finding = db.session.scalar(
-            select(Finding).where(Finding.exam_id == exam.id, Finding.kind == FindingKind.COPYING)
-        )
-        found = (exam.id, finding.id, source.name, copier.name)
-        db.session.commit()
-        db.session.remove()
-    return found
+    return integrity_demo(e2e_app)
 
 
 def test_the_office_sees_who_gave_the_copied_answers_first(page, login, screenshot, copy_finding):
