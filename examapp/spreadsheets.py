@@ -251,7 +251,7 @@ def _local(moment, zone):
     """A naive date-time in ``zone`` for a cell (stored times are UTC; naive ones are taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).replace(tzinfo=None)
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
 def cell_value(value, kind, zone):
