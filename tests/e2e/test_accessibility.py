@@ -1,0 +1,332 @@
+"""Accessibility in a real browser: axe-core over every page each role reaches, and the exam
+page answered with the keyboard alone.
+
+axe-core is vendored under examapp/static/vendor/axe-core/ and only ever injected here (the
+pages never load it); the app's CSP rightly refuses injected scripts, so these pages are
+opened in a context that bypasses it. A violation of impact ``serious`` or ``critical`` fails.
+"""
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from examapp.auth.models import User
+from examapp.demo import create_demo_exam, create_past_demo_exam, open_demo_cycle
+from examapp.demo.integrity import create_integrity_demo_exam
+from examapp.extensions import db
+from examapp.sitting.models import AttemptItem
+from examapp.sitting.services import start_attempt, submit_attempt
+
+from .conftest import PASSWORDS
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "examapp" / "static" / "vendor" / "axe-core" / "axe.min.js"
+BANK_DIR = ROOT / "question_bank"
+SMALL = {"width": 1024, "height": 768}
+
+#: how far the crawl goes from the home page, and how many pages it opens per role
+MAX_DEPTH = 3
+MAX_PAGES = 90
+#: pages opened per address pattern (digits as N, query keys only): a list of 50 exams is one template
+PER_PATTERN = 2
+#: what the crawl never opens: leaving, and files to download
+SKIP_PATH = re.compile(r"/logout\b|\.(xlsx|xls|csv|pdf|zip|png|jpe?g)$", re.IGNORECASE)
+FAILING_IMPACTS = {"serious", "critical"}
+
+#: Violations on pages whose templates other engineers were changing while this check was
+#: written (sitting, monitor, accreditation, integrity, exams, home). Each entry is
+#: (path pattern, axe rule id): the violation is reported in the test's output but does not fail.
+#: EMPTY THIS LIST once those templates are fixed; nothing else may be added to it.
+ALLOWED_ELSEWHERE = [
+    # exams/paperwork.html: the 打印准考证 / 重新发放初始密码 links' aria-label ("打印金水区的准考证") does
+    # not contain their visible text; say e.g. aria-label="打印准考证：金水区"
+    (r"^/exams/\d+/paperwork$", "label-content-name-mismatch"),
+]
+
+
+# --- data: what ``flask demo load`` adds after the units and accounts ------------------
+
+
+@pytest.fixture(scope="module")
+def demo(e2e_app):
+    """The real bank, the open demo exam (金水区) with kaosheng part-way through one copy of it
+    and handed in on another, the closed 二七区 exam with results, the integrity demo and this
+    year's accreditation cycle; returns the id of a fresh demo exam kaosheng has not started."""
+    loaded = e2e_app.test_cli_runner().invoke(args=["bank", "load", str(BANK_DIR)])  # safe to run again
+    assert loaded.exit_code == 0, loaded.output
+    with e2e_app.app_context():
+        kaosheng = db.session.scalar(select(User).where(User.username == "kaosheng"))
+        in_progress, handed_in, fresh = create_demo_exam(), create_demo_exam(), create_demo_exam()
+        start_attempt(in_progress, kaosheng, seed=20)
+        submit_attempt(start_attempt(handed_in, kaosheng, seed=21), "examinee")
+        create_past_demo_exam()
+        create_integrity_demo_exam()
+        open_demo_cycle()
+        db.session.commit()
+        fresh_id = fresh.id
+        db.session.remove()
+    return fresh_id
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def axe_page(new_context):
+    """A page whose context lets the test inject axe-core past the app's CSP."""
+    page = new_context(bypass_csp=True).new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+def log_in(page, username):
+    page.goto("/login")
+    page.locator('input[name="username"]').fill(username)
+    page.locator('input[name="password"]').fill(PASSWORDS[username])
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_test_id("whoami")).to_be_visible()
+    page.wait_for_load_state()
+
+
+def axe_violations(page):
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                                          impact: n.impact}))
+            }));
+        }"""
+    )
+    return [v for v in found if v["impact"] in FAILING_IMPACTS]
+
+
+def pattern_of(url):
+    parts = urlsplit(url)
+    keys = ",".join(sorted({key for key, _ in parse_qsl(parts.query)}))
+    return re.sub(r"\d+", "N", parts.path) + ("?" + keys if keys else "")
+
+
+def links_on(page, origin):
+    """Same-site addresses the page links to (GET links only; forms are never submitted)."""
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+    found = []
+    for href in hrefs:
+        url = urljoin(page.url, href).split("#", 1)[0]
+        if url.startswith(origin + "/") and not SKIP_PATH.search(urlsplit(url).path):
+            found.append(url)
+    return found
+
+
+def is_html(page, url):
+    """Whether the address serves a page (not a download), asked without opening it."""
+    response = page.request.get(url, max_redirects=5)
+    return response.ok and response.headers.get("content-type", "").startswith("text/html")
+
+
+def crawl(page, origin):
+    """Open every page reachable from the home page (within the limits) and run axe on each;
+    returns ({url: violations}, the urls opened)."""
+    queue, seen, per_pattern, results = [(origin + "/", 0)], {origin + "/"}, {}, {}
+    while queue and len(results) < MAX_PAGES:
+        url, depth = queue.pop(0)
+        pattern = pattern_of(url)
+        if per_pattern.get(pattern, 0) >= PER_PATTERN or not is_html(page, url):
+            continue
+        per_pattern[pattern] = per_pattern.get(pattern, 0) + 1
+        page.goto(url)
+        page.wait_for_load_state()
+        if SKIP_PATH.search(urlsplit(page.url).path) or page.url.rstrip("/").endswith("/login"):
+            continue
+        results[url] = axe_violations(page)
+        if depth < MAX_DEPTH:
+            for link in links_on(page, origin):
+                if link not in seen:
+                    seen.add(link)
+                    queue.append((link, depth + 1))
+    return results
+
+
+def allowed(url, rule):
+    path = urlsplit(url).path
+    return any(re.search(pattern, path) and rule == allowed_rule for pattern, allowed_rule in ALLOWED_ELSEWHERE)
+
+
+def describe(url, violation):
+    nodes = "; ".join(f"{n['target']} ({n['html']})" for n in violation["nodes"][:6])
+    more = f" … and {len(violation['nodes']) - 6} more" if len(violation["nodes"]) > 6 else ""
+    return f"{urlsplit(url).path}?{urlsplit(url).query} [{violation['impact']}] {violation['id']}: {violation['help']} -- {nodes}{more}"
+
+
+def assert_no_serious_violations(results):
+    failing = [describe(url, v) for url, found in results.items() for v in found if not allowed(url, v["id"])]
+    tolerated = [describe(url, v) for url, found in results.items() for v in found if allowed(url, v["id"])]
+    if tolerated:
+        print("\nTolerated for now (ALLOWED_ELSEWHERE):\n" + "\n".join(tolerated))
+    assert not failing, f"{len(failing)} serious or critical violation(s):\n" + "\n".join(failing)
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+def test_axe_is_vendored_and_never_served_to_pages():
+    assert AXE.is_file() and AXE.read_text(encoding="utf-8").startswith("/*! axe v4.")
+    assert (AXE.parent / "LICENSE").is_file()
+    for template in (ROOT / "examapp").rglob("*.html"):
+        assert "vendor/axe-core" not in template.read_text(encoding="utf-8"), template
+
+
+def test_the_login_page_passes_axe(axe_page, live_server):
+    axe_page.goto("/login")
+    assert_no_serious_violations({axe_page.url: axe_violations(axe_page)})
+
+
+@pytest.mark.parametrize("username", ["admin", "office", "jinshui", "kaosheng"])
+def test_every_page_a_role_reaches_passes_axe(axe_page, live_server, demo, username):
+    log_in(axe_page, username)
+    results = crawl(axe_page, live_server)
+    assert len(results) > (1 if username == "kaosheng" else 8), sorted(results)
+    assert_no_serious_violations(results)
+
+
+@pytest.mark.parametrize("username", ["admin", "office", "jinshui", "kaosheng"])
+def test_the_home_page_passes_axe_at_1024(axe_page, live_server, demo, username):
+    """The narrow screen's own layout of the menu and the page."""
+    axe_page.set_viewport_size(SMALL)
+    log_in(axe_page, username)
+    axe_page.goto("/")
+    assert_no_serious_violations({axe_page.url: axe_violations(axe_page)})
+
+
+# --- the exam page with the keyboard alone ---------------------------------------------------
+
+
+def focused(page):
+    """What has the keyboard focus: its tag, type, id, name, href and text."""
+    return page.evaluate(
+        """() => { const e = document.activeElement;
+            return {tag: e.tagName.toLowerCase(), type: e.type || '', id: e.id || '', name: e.name || '',
+                    href: e.getAttribute('href') || '', text: (e.innerText || e.value || '').trim(),
+                    label: (e.labels && e.labels[0] ? e.labels[0].innerText.trim() : ''),
+                    section: (e.closest('.attempt-question') || {}).id || ''}; }"""
+    )
+
+
+def tab_until(page, wanted, *, backwards=False, limit=800):
+    """Press Tab (or Shift+Tab) until the focused element is ``wanted``; returns it."""
+    key = "Shift+Tab" if backwards else "Tab"
+    trail = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        now = focused(page)
+        if wanted(now):
+            return now
+        trail.append(f"{now['tag']}#{now['id']}{now['href']}:{now['text'][:8]}")
+    raise AssertionError(f"{limit} × {key} never reached the element wanted; went through {trail[:12]} … {trail[-12:]}")
+
+
+def item_rows(app, attempt_id):
+    with app.app_context():
+        rows = {
+            item.position: (item.version.qtype, item.response)
+            for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id))
+        }
+        db.session.remove()
+    return rows
+
+
+def test_the_exam_page_works_with_the_keyboard_alone(page, login, e2e_app, demo, screenshot):
+    exam_id = demo
+    page.set_viewport_size(SMALL)
+    login("kaosheng")
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的考试")
+    page.wait_for_load_state()
+
+    # the lobby: Tab to this exam's link, Enter
+    tab_until(page, lambda f: f["href"].endswith(f"/exam/{exam_id}"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/exam/{exam_id}$"))
+    page.wait_for_load_state()
+
+    # the start page: the pledge with Space, 开始答题 with Enter
+    tab_until(page, lambda f: f["id"] == "pledge")
+    page.keyboard.press("Space")
+    expect(page.locator("#pledge")).to_be_checked()
+    tab_until(page, lambda f: f["tag"] == "button" and "开始答题" in f["text"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/attempt/\d+$"))
+    expect(page.locator("#attempt")).to_be_visible()
+    page.wait_for_load_state()
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    attempt_id = int(re.search(r"/attempt/(\d+)$", page.url).group(1))
+    kinds = {p: qtype for p, (qtype, _) in item_rows(e2e_app, attempt_id).items()}
+    first = {
+        qtype: min(p for p, t in kinds.items() if t == qtype) for qtype in ("single", "multiple", "judge", "blank")
+    }
+
+    def go_to(position):
+        """From the answer card: Shift+Tab (or Tab) to the question's number and Enter; the page
+        puts the focus on the question's first answer."""
+        card = lambda f: f["tag"] == "a" and f["href"] == f"#q{position}"  # noqa: E731
+        try:
+            tab_until(page, card, backwards=True, limit=800)
+        except AssertionError:
+            tab_until(page, card, limit=800)
+        page.keyboard.press("Enter")
+        expect(page.locator(f"#q{position} input").first).to_be_focused()
+        return focused(page)
+
+    # 单选: the first question's first option, with Space
+    now = go_to(first["single"])
+    assert now["type"] == "radio", now
+    page.keyboard.press("Space")
+    # 下一题 (Tab to it, Enter) moves the focus to the next question's first answer
+    tab_until(page, lambda f: f["tag"] == "button" and f["text"] == "下一题", limit=20)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#q{first['single'] + 1} input").first).to_be_focused()
+
+    # 多选: two options, each with Space
+    now = go_to(first["multiple"])
+    assert now["type"] == "checkbox", now
+    page.keyboard.press("Space")
+    tab_until(page, lambda f: f["type"] == "checkbox" and f["section"] == f"q{first['multiple']}", limit=3)
+    page.keyboard.press("Space")
+
+    # 判断
+    now = go_to(first["judge"])
+    assert now["type"] == "radio", now
+    page.keyboard.press("Space")
+
+    # 填空: type into the blank(s), Tab out so the change saves
+    now = go_to(first["blank"])
+    assert now["type"] == "text", now
+    page.keyboard.type("一")
+    page.keyboard.press("Tab")
+
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    for position in first.values():
+        expect(page.get_by_test_id(f"nav-{position}")).to_have_class(re.compile(r"\bbtn-success\b"))
+    screenshot("attempt_keyboard_1024.png")
+
+    # the hand-in button is reachable from the keyboard and opens the confirmation
+    tab_until(page, lambda f: f["id"] == "submit-open", backwards=True)
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#submit-final")).to_be_visible()
+
+    saved = item_rows(e2e_app, attempt_id)
+    single, multiple = saved[first["single"]][1], saved[first["multiple"]][1]
+    assert isinstance(single, str) and len(single) == 1, single
+    assert isinstance(multiple, str) and len(multiple) == 2, multiple
+    assert saved[first["judge"]][1] in ("T", "F")
+    assert saved[first["blank"]][1][0] == "一", saved[first["blank"]][1]
