@@ -193,6 +193,23 @@ def test_axe_is_vendored_and_never_served_to_pages():
 def test_the_login_page_passes_axe(axe_page, live_server):
     axe_page.goto("/login")
     assert_no_serious_violations({axe_page.url: axe_violations(axe_page)})
+    # and with the refusal a wrong password brings
+    axe_page.locator('input[name="username"]').fill("kaosheng")
+    axe_page.locator('input[name="password"]').fill("not-the-password")
+    axe_page.get_by_role("button", name="登录", exact=True).click()
+    password = axe_page.get_by_label("密码", exact=True)
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_accessible_description(re.compile("用户名或密码错误"))
+    assert_no_serious_violations({axe_page.url: axe_violations(axe_page)})
+
+
+def test_a_form_refused_with_errors_passes_axe(axe_page, live_server, demo):
+    """A form sent back with its fields' errors (red text on the grey page, described fields)."""
+    log_in(axe_page, "admin")
+    axe_page.goto("/staff/new")
+    axe_page.locator("form button[type=submit]").last.click()
+    expect(axe_page.locator(".invalid-feedback, .is-invalid").first).to_be_visible()
+    assert_no_serious_violations({axe_page.url: axe_violations(axe_page)})
 
 
 @pytest.mark.parametrize("username", ["admin", "office", "jinshui", "kaosheng"])
@@ -259,12 +276,11 @@ def item_rows(app, attempt_id):
     return rows
 
 
-def test_the_exam_page_works_with_the_keyboard_alone(page, login, e2e_app, demo, screenshot):
-    exam_id = demo["fresh"]
+def test_the_exam_page_works_with_the_keyboard_alone(axe_page, live_server, e2e_app, demo, screenshot_dir):
+    page, exam_id = axe_page, demo["fresh"]
     page.set_viewport_size(SMALL)
-    login("kaosheng")
+    log_in(page, "kaosheng")
     expect(page.get_by_role("heading", level=1)).to_have_text("我的考试")
-    page.wait_for_load_state()
 
     # the lobby: Tab to this exam's link, Enter
     tab_until(page, lambda f: f["href"].endswith(f"/exam/{exam_id}"))
@@ -330,13 +346,15 @@ def test_the_exam_page_works_with_the_keyboard_alone(page, login, e2e_app, demo,
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
     for position in first.values():
         expect(page.get_by_test_id(f"nav-{position}")).to_have_class(re.compile(r"\bbtn-success\b"))
-    screenshot("attempt_keyboard_1024.png")
+    page.screenshot(path=str(screenshot_dir / "a11y_attempt_keyboard_1024.png"))
 
     # the hand-in button is reachable from the keyboard and opens the confirmation
     tab_until(page, lambda f: f["id"] == "submit-open", backwards=True)
     page.keyboard.press("Enter")
     expect(page.locator("#confirm")).to_be_visible()
     expect(page.locator("#submit-final")).to_be_visible()
+    # the page as it is now (answers chosen, the confirmation open) passes axe
+    assert_no_serious_violations({page.url: axe_violations(page)})
 
     saved = item_rows(e2e_app, attempt_id)
     single, multiple = saved[first["single"]][1], saved[first["multiple"]][1]
