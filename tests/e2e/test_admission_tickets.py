@@ -79,7 +79,7 @@ def test_printing_keeps_passwords_and_issuing_is_explicit(
     # issuing: the confirmation names the people, their unit, and the other exam whose tickets it voids
     page.goto(f"/exams/{first}/paperwork")
     screenshot("paperwork_tickets_and_passwords.png")
-    page.get_by_role("link", name=f"重新发放{COMMUNITY}的初始密码").click()
+    page.get_by_role("link", name=f"重新发放初始密码：{COMMUNITY}").click()
     warning = page.get_by_test_id("issue-warning")
     expect(warning).to_contain_text(COMMUNITY)
     expect(warning).to_contain_text("此前打印的全部准考证上的密码都将作废")
@@ -103,7 +103,7 @@ def test_printing_keeps_passwords_and_issuing_is_explicit(
     # printing, for either exam and again: nobody's password changes, the ticket says which applies
     for exam_id in (second, first, second):
         page.goto(f"/exams/{exam_id}/paperwork")
-        page.get_by_role("link", name=f"打印{COMMUNITY}的准考证").click()
+        page.get_by_role("link", name=f"打印准考证：{COMMUNITY}").click()
         expect(page.get_by_test_id("ticket")).to_have_count(2)
         expect(page.get_by_test_id("ticket-password")).to_have_count(0)
         expect(page.get_by_test_id("reprint-note")).to_contain_text("打印准考证不会改变任何人的密码")

@@ -165,7 +165,7 @@ def test_admin_sets_up_and_publishes_an_exam(page, login, screenshot, screenshot
     # admission tickets of one street (not 红专路社区, whose demo examinee other browser tests log in as)
     street_people = examinees_under(e2e_app, "花园路街道")
     page.get_by_role("link", name="考务材料").click()
-    page.get_by_role("link", name="重新发放花园路街道的初始密码").click()
+    page.get_by_role("link", name="重新发放初始密码：花园路街道").click()
     expect(page.get_by_test_id("issue-warning")).to_contain_text("花园路街道")
     page.get_by_label("发放原因").fill("考前统一发放")
     accept_next_dialog(page)
