@@ -58,6 +58,35 @@ def _type_summary(items):
     return "，".join(f"{QType.LABELS[t]} {counts[t]}" for t in QType.ALL if counts[t])
 
 
+def _bank_files(path):
+    """The question files of a folder (or the one file), refused when there is none."""
+    if path.is_file():
+        return [path]
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in BANK_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
+    if not files:
+        raise click.ClickException(f"{path} 中没有 .csv 或 .xlsx 文件")
+    return files
+
+
+def _read_files(files):
+    """(rows of every file, each naming its file; problems of files that cannot be read)."""
+    rows, problems = [], []
+    for path in files:
+        try:
+            file_rows = read_bank_file(path)
+        except SpreadsheetError as exc:
+            problems += [RowProblem(p.message, p.row, p.column, path.name) for p in exc.problems]
+            continue
+        for row in file_rows:
+            row["_file"] = path.name
+        rows += file_rows
+    return rows, problems
+
+
 @bank_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只检查并列出问题，不写入")
@@ -113,23 +142,8 @@ def load_command(directory, dry_run):
     A question already in the bank with identical content is skipped; one with
     the same stem and options but different content is an error.
     """
-    files = sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in BANK_SUFFIXES and not p.name.startswith((".", "~$"))
-    )
-    if not files:
-        raise click.ClickException(f"{directory} 中没有 .csv 或 .xlsx 文件")
-    rows, problems = [], []
-    for path in files:
-        try:
-            file_rows = read_bank_file(path)
-        except SpreadsheetError as exc:
-            problems += [RowProblem(p.message, p.row, p.column, path.name) for p in exc.problems]
-            continue
-        for row in file_rows:
-            row["_file"] = path.name
-        rows += file_rows
+    files = _bank_files(directory)
+    rows, problems = _read_files(files)
     if problems:
         _fail(problems)
     plan, problems = check_rows(None, rows, existing=Existing.SKIP_IDENTICAL)
@@ -152,16 +166,6 @@ def load_command(directory, dry_run):
     click.echo(f"已加载 {len(files)} 个文件：{summary}")
 
 
-def _bank_files(path):
-    if path.is_file():
-        return [path]
-    return sorted(
-        p
-        for p in path.iterdir()
-        if p.is_file() and p.suffix.lower() in BANK_SUFFIXES and not p.name.startswith((".", "~$"))
-    )
-
-
 @bank_cli.command("lint")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--notes/--no-notes", default=True, help="同时列出提示（不影响退出状态）")
@@ -172,21 +176,13 @@ def lint_command(path, notes):
     near-duplicate clusters, 依据 without an article, and (as notes) blanks with one answer.
     """
     files = _bank_files(path)
-    if not files:
-        raise click.ClickException(f"{path} 中没有 .csv 或 .xlsx 文件")
-    entries, problems = [], []
-    for file in files:
-        try:
-            rows = read_bank_file(file)
-        except SpreadsheetError as exc:
-            problems += [RowProblem(p.message, p.row, p.column, file.name) for p in exc.problems]
-            continue
-        for raw in rows:
-            raw["_file"] = file.name
-            data, _category, row_problems = parse_row(raw)
-            problems += row_problems
-            if data is not None and not row_problems:
-                entries.append(Entry(data=data, file=file.name, row=raw["_row"]))
+    rows, problems = _read_files(files)
+    entries = []
+    for raw in rows:
+        data, _category, row_problems = parse_row(raw)
+        problems += row_problems
+        if data is not None and not row_problems:
+            entries.append(Entry(data=data, file=raw["_file"], row=raw["_row"]))
     report = lint(entries)
     for line in summary_lines(report):
         click.echo(line)
