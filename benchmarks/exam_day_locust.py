@@ -1,6 +1,6 @@
 """One examinee of ``benchmarks/exam_day.py``: a locust ``FastHttpUser`` that plays a person's exam day.
 
-It does what the browser and ``examapp/static/js/attempt.js`` do: logs in through the form,
+It does what the browser and the exam page's modules (``examapp/static/js/attempt/``) do: logs in through the form,
 opens the lobby and the exam's start page, starts at the signal, loads the attempt page and
 reads the paper from it, answers every question once and changes some, and saves each
 answer as it is given: unacknowledged saves stay queued (one per question, the newest) and
@@ -407,7 +407,7 @@ class Examinee(FastHttpUser):
                 signal.wait(timeout=max(0.0, self.next_tick - clock()) if self.day.poll_seconds else None)
 
     def resync(self, phase, close):
-        """attempt.js's resync: every 30 s, ask for the state unless a reply gave the time in the last 29 s."""
+        """The exam page's resync: every 30 s, ask for the state unless a reply gave the time in the last 29 s."""
         poll_seconds, now = self.day.poll_seconds, clock()
         if not poll_seconds or now < self.next_tick:
             return False
