@@ -2,6 +2,7 @@
 
 import io
 from decimal import Decimal
+from itertools import count
 from pathlib import Path
 
 import pandas as pd
@@ -32,11 +33,13 @@ from .conftest import csrf_token, login
 EXCUSED = "excused"
 
 
+#: community codes under a street: a counter, so two names never draw the same code
+_CODES = count(100)
+
+
 def _unit(world, name, district="a"):
     street = db.session.merge(world.streets[district])
-    return create_unit(
-        None, code=f"{street.code}{abs(hash(name)) % 900 + 100}", name=name, kind=UnitKind.COMMUNITY, parent=street
-    )
+    return create_unit(None, code=f"{street.code}{next(_CODES)}", name=name, kind=UnitKind.COMMUNITY, parent=street)
 
 
 def _person(unit, n):

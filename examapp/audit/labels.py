@@ -98,6 +98,7 @@ FIELD_LABELS = {
     "key_version_id": "更正后的答案版本",
     "items": "涉及题目数",
     "scores_changed": "成绩变动的答卷数",
+    "regrade": "重新评分",
     "passed": "合格",
     "disqualified": "取消验收资格",
     "no_result": "无有效成绩",
