@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from examapp.bank.content import Difficulty, QType
-from examapp.bank.models import Status
+from examapp.bank.models import Question, Status
 from examapp.clock import utcnow
 from examapp.exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint
 from examapp.extensions import db
@@ -42,6 +44,14 @@ def small_bank(per_type=6, category_name="社会保险"):
             answer="T",
             difficulty=Difficulty.MEDIUM,
         )
+    return category
+
+
+def shared_small_bank():
+    """The small bank's category, made once per database (browser tests share one database)."""
+    category = bank.category("社会保险")
+    if not db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == category.id)):
+        small_bank()
     return category
 
 

@@ -5,10 +5,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from examapp.auth.models import Role, User
-from examapp.bank.models import Question
 from examapp.exams.models import RosterEntry
 from examapp.exams.services import add_to_roster
 from examapp.extensions import db
@@ -16,20 +15,13 @@ from examapp.org.models import Unit, UnitKind
 from examapp.org.services import create_unit
 from examapp.staff.services import create_user
 
-from .. import bank_factories, exam_factories
+from .. import exam_factories
 
 pytestmark = pytest.mark.e2e
 
 #: 惠济区: no other browser test uses its people
 HUIJI = "410108"
 COMMUNITY = "准考证测试社区"
-
-
-def _category():
-    category = bank_factories.category()
-    if not db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == category.id)):
-        exam_factories.small_bank()
-    return category
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def two_exams(e2e_app):
             user, _password = create_user(None, username=username, name=name, role=Role.EXAMINEE, unit=community)
             people.append(user)
         people[1].must_change_password = False  # has logged in and chosen a password
-        category = _category()
+        category = exam_factories.shared_small_bank()
         exams = []
         for title, code in (
             ("2026 年度业务知识考试（准考证·上午场）", None),

@@ -4,10 +4,9 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from examapp.auth.models import Role, User
-from examapp.bank.models import Question
 from examapp.clock import utcnow
 from examapp.exams.models import Exam
 from examapp.exams.services import add_to_roster, publish_exam
@@ -16,26 +15,20 @@ from examapp.org.models import Unit
 from examapp.sitting.models import SubmitReason
 from examapp.sitting.services import start_attempt, submit_attempt, void_attempt
 
-from .. import bank_factories, exam_factories
+from .. import exam_factories
 
 pytestmark = pytest.mark.e2e
 
 JINSHUI = "410105"
 
 
-def _category():
-    """The small bank, made once per e2e database (other browser tests may have made it already)."""
-    category = bank_factories.category()
-    if not db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == category.id)):
-        exam_factories.small_bank()
-    return category
-
-
 @pytest.fixture
 def sitting(e2e_app):
     """金水区's examinees on a published exam: some answering, some done, one voided, the rest not started."""
     with e2e_app.app_context():
-        exam = exam_factories.exam(category=_category(), title="2026 年度劳动保障业务知识闭卷考试（监控演示）")
+        exam = exam_factories.exam(
+            category=exam_factories.shared_small_bank(), title="2026 年度劳动保障业务知识闭卷考试（监控演示）"
+        )
         district = db.session.scalar(select(Unit).where(Unit.code == JINSHUI))
         add_to_roster(None, exam, units=[district])
         publish_exam(None, exam)

@@ -5,10 +5,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from examapp.auth.models import Role, User
-from examapp.bank.models import Question
 from examapp.exams.models import Exam, ExamStatus
 from examapp.exams.services import add_to_roster, close_exam, publish_exam
 from examapp.extensions import db
@@ -18,7 +17,7 @@ from examapp.results.scores import Verdict, unit_scores
 from examapp.sitting.models import SubmitReason
 from examapp.sitting.services import start_attempt, submit_attempt
 
-from .. import bank_factories, exam_factories
+from .. import exam_factories
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +28,7 @@ ERQI = "410103"
 def closed_exam(e2e_app):
     """二七区 on a closed exam: half its staff answered everything right, the others half of it."""
     with e2e_app.app_context():
-        category = bank_factories.category()
-        if not db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == category.id)):
-            exam_factories.small_bank()
+        category = exam_factories.shared_small_bank()
         exam = exam_factories.exam(category=category, title="2026 年度劳动保障业务知识闭卷考试（封存演示）")
         district = db.session.scalar(select(Unit).where(Unit.code == ERQI))
         add_to_roster(None, exam, units=[district])

@@ -4,17 +4,16 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from examapp.auth.models import Role, User
-from examapp.bank.models import Question
 from examapp.exams.services import add_to_roster, close_exam, publish_exam
 from examapp.extensions import db
 from examapp.org.models import Unit
 from examapp.sitting.models import SubmitReason
 from examapp.sitting.services import start_attempt, submit_attempt
 
-from .. import bank_factories, exam_factories
+from .. import exam_factories
 
 pytestmark = pytest.mark.e2e
 
@@ -24,18 +23,13 @@ A4_CONTENT_WIDTH = round((210 - 20) / 25.4 * 96)
 ZHONGMOU = "410122"
 
 
-def _category():
-    category = bank_factories.category()
-    if not db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == category.id)):
-        exam_factories.small_bank()
-    return category
-
-
 @pytest.fixture
 def zhongmou_exam(e2e_app):
     """A published exam with 中牟县's staff on its roster; returns (exam id, 中牟县's unit id)."""
     with e2e_app.app_context():
-        exam = exam_factories.exam(category=_category(), title="2026 年度劳动保障业务知识闭卷考试（签到表）")
+        exam = exam_factories.exam(
+            category=exam_factories.shared_small_bank(), title="2026 年度劳动保障业务知识闭卷考试（签到表）"
+        )
         county = db.session.scalar(select(Unit).where(Unit.code == ZHONGMOU))
         add_to_roster(None, exam, units=[county])
         publish_exam(None, exam)
@@ -160,7 +154,9 @@ def test_counties_are_listed_by_their_own_name(page, login):
 def zhongmou_results(e2e_app):
     """中牟县 on a closed exam: 官渡镇's people answered nothing right, 青年路街道's everything."""
     with e2e_app.app_context():
-        exam = exam_factories.exam(category=_category(), title="2026 年度劳动保障业务知识闭卷考试（图表）")
+        exam = exam_factories.exam(
+            category=exam_factories.shared_small_bank(), title="2026 年度劳动保障业务知识闭卷考试（图表）"
+        )
         county = db.session.scalar(select(Unit).where(Unit.code == ZHONGMOU))
         add_to_roster(None, exam, units=[county])
         publish_exam(None, exam)
