@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "answer": "答案",
     "explanation": "解析",
     "source": "依据",
+    "option_order": "选项顺序",
     "status": "状态",
     "count": "数量",
     "question_ids": "试题编号",

@@ -106,6 +106,8 @@ class QuestionData:
     source: str = ""
     difficulty: str = Difficulty.MEDIUM
     category_id: int | None = None
+    #: 单选/多选 only: show the options in their written order even when the exam shuffles options
+    keep_option_order: bool = False
 
 
 # --- normalising ---------------------------------------------------------------
@@ -133,6 +135,28 @@ def stem_hash(stem):
 def option_key(options):
     """The option set, order and spelling aside (options are shuffled for each examinee)."""
     return tuple(sorted(comparable(o) for o in options))
+
+
+#: an option that is a number, perhaps with a unit or a range: 90, 1.5倍, 三十日, 6个月, 百分之六十,
+#: 2000元以上2万元以下, or a date (2011年7月1日)
+_AMOUNT = (
+    r"(?:百分之|千分之|万分之)?[0-9零〇一二两三四五六七八九十百千万.点%]+"
+    r"(?:个)?(?:工作日|小时|分钟|平方米|万元|周岁|天|日|月|年|周|岁|元|倍|人|次|名|项|台|%)?"
+)
+_NUMBER_OPTION = re.compile(
+    rf"^(?:不超过|不少于|不低于|不高于|至少|约)?{_AMOUNT}(?:以上{_AMOUNT}以下|以上|以下|以内|内)?$"
+    r"|^[0-9]{4}年[0-9]{1,2}月(?:[0-9]{1,2}日)?$"
+)
+#: a last option that speaks of the ones before it: 以上都是, 以上均不正确, 以上皆非, 以上选项都对
+_ABOUT_THE_OTHERS = re.compile(r"^以上(?:都|均|皆|选项|各项)")
+
+
+def needs_fixed_order(qtype, options):
+    """Options whose order carries meaning: all numbers (read in order), or a last "以上都…"."""
+    if qtype not in QType.CHOICE or len(options or ()) < 2:
+        return False
+    keys = [comparable(option) for option in options]
+    return all(_NUMBER_OPTION.match(key) for key in keys) or bool(_ABOUT_THE_OTHERS.match(keys[-1]))
 
 
 def blank_count(stem):

@@ -63,6 +63,7 @@ class QuestionForm(BaseForm):
     correct = SelectMultipleField("正确答案", choices=[SelectChoice(c, c) for c in LETTERS], validate_choice=False)
     judge = RadioField("正确答案", choices=[SelectChoice("T", "对"), SelectChoice("F", "错")], validate_choice=False)
     blanks = TextAreaField("各空答案", description=BLANKS_HELP, render_kw={"rows": 3, "placeholder": "4;四\n24;二十四"})
+    keep_option_order = BooleanField("选项顺序固定（考试打乱选项时此题不打乱，适用于数字选项或“以上都…”选项）")
     explanation = TextAreaField("解析（选填）")
     source = StringField("依据（政策文件及条款）")
     note = StringField(
@@ -89,6 +90,7 @@ class QuestionForm(BaseForm):
             self.judge.data = version.answer
         else:
             self.blanks.data = "\n".join(";".join(alternatives) for alternatives in version.answer)
+        self.keep_option_order.data = version.keep_option_order
         self.explanation.data = version.explanation
         self.source.data = version.source
         self.base_version.data = str(version.number)
@@ -117,6 +119,7 @@ class QuestionForm(BaseForm):
             source=self.source.data or "",
             difficulty=self.difficulty.data,
             category_id=self.category_id.data or None,
+            keep_option_order=qtype in QType.CHOICE and bool(self.keep_option_order.data),
         )
         return data, problems
 

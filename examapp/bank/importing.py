@@ -22,6 +22,7 @@ from .content import (
     check_question,
     collect_options,
     format_answer,
+    needs_fixed_order,
     parse_answer,
     stem_hash,
     stem_key,
@@ -40,7 +41,17 @@ COLUMNS = {
     "难度": True,
     "解析": False,
     "依据": True,
+    "选项顺序": False,
 }
+#: 选项顺序: what a cell may say; a blank cell (or no column) lets ``needs_fixed_order`` decide
+OPTION_ORDER_VALUES = {"固定": True, "是": True, "否": False, "随机": False}
+#: the upload page's help on the optional columns
+IMPORT_NOTES = (
+    "“选项顺序”列（选填）：填“固定”的单选、多选题，考试打乱选项时此题不打乱；填“否”或“随机”则随考试设置打乱。"
+    "不填或没有这一列时，选项都是数字（如 90、三十日、6个月、百分之六十、2011年7月1日）"
+    "或最后一个选项以“以上都”“以上均”“以上皆”“以上选项”“以上各项”开头的题，自动设为固定，其余随考试设置。"
+    "判断题、填空题不用填写。",
+)
 _COLUMN_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 _FIELD_COLUMNS = {
     "qtype": "题型",
@@ -50,6 +61,7 @@ _FIELD_COLUMNS = {
     "difficulty": "难度",
     "explanation": "解析",
     "source": "依据",
+    "keep_option_order": "选项顺序",
     **{f"option_{letter}": f"选项{letter}" for letter in LETTERS},
 }
 
@@ -66,6 +78,7 @@ EXAMPLE_ROWS = [
         "难度": "易",
         "解析": "用人单位应当自用工之日起三十日内为职工申请办理社会保险登记。",
         "依据": "《中华人民共和国社会保险法》第五十八条",
+        "选项顺序": "固定",
     },
     {
         "题型": "多选",
@@ -147,6 +160,10 @@ class ImportItem:
     def stem(self):
         return self.data.stem
 
+    @property
+    def option_order_label(self):
+        return "固定" if self.data.keep_option_order else ""
+
     def where(self, other=None):
         if other is not None and other.file != self.file and self.file:
             return f" {self.file} 第 {self.row} 行"
@@ -225,8 +242,16 @@ def parse_row(raw):
         problem("分类", "分类不能为空")
     elif len(category) > MAX_CATEGORY:
         problem("分类", f"分类名称不能超过 {MAX_CATEGORY} 个字")
+    keep_option_order = None
+    order_text = raw.get("选项顺序", "")
+    if order_text:
+        keep_option_order = OPTION_ORDER_VALUES.get(order_text)
+        if keep_option_order is None:
+            problem("选项顺序", f"选项顺序“{order_text}”无效，应为 固定 或留空（也可写 是、否、随机）")
     if qtype is None:
         return None, category, problems
+    if keep_option_order is None:
+        keep_option_order = needs_fixed_order(qtype, options)
     data = clean_data(
         QuestionData(
             qtype=qtype,
@@ -236,6 +261,7 @@ def parse_row(raw):
             explanation=raw.get("解析", ""),
             source=raw.get("依据", ""),
             difficulty=difficulty or Difficulty.MEDIUM,
+            keep_option_order=keep_option_order,
         )
     )
     first_option = next((c for c, cell in zip(OPTION_COLUMNS, cells, strict=True) if cell), "选项A")
@@ -328,6 +354,7 @@ _FIELD_LABELS = {
     "difficulty": "难度",
     "explanation": "解析",
     "source": "依据",
+    "keep_option_order": "选项顺序",
 }
 
 
@@ -342,6 +369,7 @@ def _as_fields(item):
         "difficulty": d.difficulty,
         "explanation": d.explanation or "",
         "source": d.source,
+        "keep_option_order": bool(d.keep_option_order),
     }
 
 
@@ -355,6 +383,7 @@ def _version_fields(version):
         "difficulty": version.difficulty,
         "explanation": version.explanation,
         "source": version.source,
+        "keep_option_order": version.keep_option_order,
     }
 
 
@@ -412,8 +441,16 @@ def export_rows(stmt):
             "难度": version.difficulty_label,
             "解析": version.explanation,
             "依据": version.source,
+            "选项顺序": _option_order_cell(version),
         }
         for column, option in zip(OPTION_COLUMNS, version.options, strict=False):
             row[column] = option
         rows.append(row)
     return rows
+
+
+def _option_order_cell(version):
+    """固定, or blank; 否 where a blank would be read back as 固定 (so an export re-imports the same)."""
+    if version.keep_option_order:
+        return "固定"
+    return "否" if needs_fixed_order(version.qtype, version.options) else ""

@@ -11,10 +11,12 @@ key is "every option but one" (with one absurd option) or two questions that ans
 - fill-in blanks with a single accepted answer that is more than a number (a note: the grading
   rule folds numerals, width and units, but not synonyms);
 - questions whose cited law was amended after the question was last edited (the published bank
-  only: files carry no edit date; a question loaded from a file counts as edited when it was loaded).
+  only: files carry no edit date; a question loaded from a file counts as edited when it was loaded);
+- 单选/多选 whose options are numbers or end in "以上都…" but are shuffled with the exam's other
+  questions (a file row left blank in 选项顺序 is fixed by the import; one that says 否 is reported).
 
 The first three are rules the bank claims: they are errors (``flask bank lint`` exits 1). The last
-two are notes for an editor to look at.
+three are notes for an editor to look at.
 """
 
 import re
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from .content import BLANK_PATTERN, LETTERS, QType, comparable
+from .content import BLANK_PATTERN, LETTERS, QType, comparable, needs_fixed_order
 
 #: at most this share of a file's 多选 may be keyed "all options but one"
 ALL_BUT_ONE_LIMIT = Fraction(3, 10)
@@ -69,6 +71,7 @@ RULE_LABELS = {
     "source_article": "依据未写明条款",
     "blank_variants": "填空只有一种答案写法",
     "amended_law": "所引法律在试题最后修改后又有修订",
+    "option_order": "建议选项顺序固定",
 }
 #: rules the bank claims: breaking one is an error
 CLAIMED = ("all_but_one", "near_duplicate", "source_article")
@@ -154,6 +157,7 @@ def lint(entries):
         _check_source(entry, report)
         _check_blanks(entry, report)
         _check_amended(entry, report)
+        _check_option_order(entry, report)
     report.findings.sort(key=lambda f: (not f.is_error, f.file or "", f.row or 0, f.rule))
     return report
 
@@ -380,6 +384,21 @@ def _check_amended(entry, report):
                     column="依据",
                 )
             )
+
+
+def _check_option_order(entry, report):
+    data = entry.data
+    if not data.keep_option_order and needs_fixed_order(data.qtype, data.options):
+        report.findings.append(
+            Finding(
+                "option_order",
+                "选项为数字或含“以上都…”，建议设为选项顺序固定",
+                file=entry.file,
+                row=entry.row,
+                question_id=entry.question_id,
+                column="选项顺序",
+            )
+        )
 
 
 def _day(value):

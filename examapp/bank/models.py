@@ -9,6 +9,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -151,6 +152,8 @@ class QuestionVersion(_TypeAndDifficultyLabels, db.Model):
     stem: Mapped[str] = mapped_column(Text, nullable=False)
     #: option texts in order, A first; empty for 判断 and 填空
     options: Mapped[list] = mapped_column(JSON, nullable=False)
+    #: 单选/多选: options keep their written order even when the exam shuffles options (选项顺序固定)
+    keep_option_order: Mapped[bool] = mapped_column(default=False, server_default=false(), nullable=False)
     #: canonical answer: "B", "ACD", "T"/"F", or [[alternatives of blank 1], ...]
     answer: Mapped[object] = mapped_column(JSON, nullable=False)
     explanation: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -172,6 +175,13 @@ class QuestionVersion(_TypeAndDifficultyLabels, db.Model):
     def answer_text(self):
         """The answer as written in the import format."""
         return format_answer(self.qtype, self.answer)
+
+    @property
+    def option_order_label(self):
+        """选项顺序 as the import format writes it, for 单选/多选 only."""
+        if self.qtype not in QType.CHOICE:
+            return ""
+        return "固定" if self.keep_option_order else "随考试设置"
 
     @property
     def lettered_options(self):

@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from .content import (
     MAX_CATEGORY,
+    QType,
     QuestionData,
     check_question,
     stem_hash,
@@ -177,6 +178,7 @@ def clean_data(data):
         options=[text(o) for o in data.options],
         explanation=text(data.explanation),
         source=text(data.source),
+        keep_option_order=bool(data.keep_option_order) and data.qtype in QType.CHOICE,
     )
 
 
@@ -192,6 +194,7 @@ def version_snapshot(version):
         "answer": version.answer_text,
         "explanation": version.explanation,
         "source": version.source,
+        "option_order": version.option_order_label,
     }
 
 
@@ -261,6 +264,7 @@ def build_version(question, data, number, actor, note=None):
         answer=data.answer,
         explanation=data.explanation or "",
         source=data.source,
+        keep_option_order=bool(data.keep_option_order),
         note=(note or "").strip()[:500] or None,
         created_by_id=actor.id if actor is not None else None,
     )
@@ -298,6 +302,7 @@ def same_content(version, data):
         and version.answer == data.answer
         and version.explanation == (data.explanation or "")
         and version.source == data.source
+        and version.keep_option_order == bool(data.keep_option_order)
     )
 
 
@@ -339,6 +344,7 @@ def data_from_version(version):
         source=version.source,
         difficulty=version.difficulty,
         category_id=version.category_id,
+        keep_option_order=version.keep_option_order,
     )
 
 
@@ -454,6 +460,7 @@ CHANGE_LABELS = {
     "answer": "答案",
     "explanation": "解析",
     "source": "依据",
+    "option_order": "选项顺序",
 }
 
 
@@ -472,6 +479,8 @@ def version_changes(previous, version):
             before, after = previous.difficulty_label, version.difficulty_label
         elif key == "answer":
             before, after = previous.answer_text, version.answer_text
+        elif key == "option_order":
+            before, after = previous.option_order_label, version.option_order_label
         else:
             before, after = getattr(previous, key), getattr(version, key)
         if before != after:

@@ -93,6 +93,7 @@ question_import = QuestionImportFlow(
     preview_endpoint="bank.import_preview",
     template_endpoint="bank.import_template",
     back_endpoint="bank.index",
+    notes=importing.IMPORT_NOTES,
 )
 
 
@@ -213,6 +214,7 @@ def _preview_version(data):
         source=data.source,
         difficulty=data.difficulty,
         category_id=data.category_id,
+        keep_option_order=data.keep_option_order,
         number=0,
     )
 

@@ -78,8 +78,10 @@ def paper_problems(exam):
 def draw_paper(exam, seed):
     """The paper for one person: no question twice, sections in order, shuffled as the exam says.
 
-    A few statements whatever the paper's size: the blueprint, the categories, and the whole
-    drawable pool with each question's current options (or a fixed paper and its versions).
+    A version marked 选项顺序固定 keeps its options in their written order (``option_order`` None)
+    even when the exam shuffles options. A few statements whatever the paper's size: the blueprint,
+    the categories, and the whole drawable pool with each question's current options (or a fixed
+    paper and its versions).
     """
     rng = random.Random(seed)
     if exam.paper_mode == PaperMode.FIXED:
@@ -87,18 +89,24 @@ def draw_paper(exam, seed):
         versions = {
             v.id: v
             for v in db.session.execute(
-                select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.options).where(
-                    QuestionVersion.id.in_([vid for vid, _ in picked])
-                )
+                select(
+                    QuestionVersion.id,
+                    QuestionVersion.qtype,
+                    QuestionVersion.options,
+                    QuestionVersion.keep_option_order,
+                ).where(QuestionVersion.id.in_([vid for vid, _ in picked]))
             )
         }
-        picked = [(vid, points, versions[vid].qtype, versions[vid].options) for vid, points in picked]
+        picked = [
+            (vid, points, versions[vid].qtype, versions[vid].options, versions[vid].keep_option_order)
+            for vid, points in picked
+        ]
     else:
         picked = _draw_blueprint(exam, rng)
     drawn = []
-    for version_id, points, qtype, options in picked:
+    for version_id, points, qtype, options, keep_option_order in picked:
         order = None
-        if qtype in QType.CHOICE and exam.shuffle_options:
+        if qtype in QType.CHOICE and exam.shuffle_options and not keep_option_order:
             order = list(range(len(options)))
             rng.shuffle(order)
             order = tuple(order)
@@ -127,7 +135,7 @@ def _category_subtrees(category_ids):
 
 
 def _blueprint_pools(rows):
-    """[(row, [(question id, version id, qtype, options)] in question id order)]: every row's
+    """[(row, [(question id, version id, qtype, options, keep option order)] in question id order)]: every row's
     candidates, from one read of the drawable questions the rows can reach."""
     subtrees = _category_subtrees({row.category_id for row in rows})
     reachable = set().union(*subtrees.values()) if subtrees else set()
@@ -143,6 +151,7 @@ def _blueprint_pools(rows):
             QuestionVersion.id,
             QuestionVersion.qtype,
             QuestionVersion.options,
+            QuestionVersion.keep_option_order,
         )
         .order_by(Question.id)
     ).all()
@@ -153,8 +162,8 @@ def _blueprint_pools(rows):
             (
                 row,
                 [
-                    (qid, vid, version_qtype, options)
-                    for qid, category_id, qtype, difficulty, vid, version_qtype, options in candidates
+                    (qid, vid, version_qtype, options, keep)
+                    for qid, category_id, qtype, difficulty, vid, version_qtype, options, keep in candidates
                     if category_id in categories and qtype == row.qtype and row.difficulty in (None, difficulty)
                 ],
             )
@@ -176,7 +185,7 @@ def _draw_blueprint(exam, rng):
             raise DomainError(
                 f"{row_label(row)}与其他行抽取的题目重叠，剩余可抽的题只有 {len(pool)} 道，需要 {row.count} 道"
             )
-        for qid, vid, qtype, options in rng.sample(pool, row.count):
+        for qid, vid, qtype, options, keep in rng.sample(pool, row.count):
             chosen.add(qid)
-            picked.append((vid, row.points, qtype, options))
+            picked.append((vid, row.points, qtype, options, keep))
     return picked

@@ -26,6 +26,8 @@ class ImportFlow:
     preview_endpoint: str
     template_endpoint: str
     back_endpoint: str
+    #: paragraphs of help on the upload page, after the list of columns
+    notes: tuple = ()
 
     def template_response(self, fmt):
         """The import template (headers and example rows) as a download."""
