@@ -55,7 +55,7 @@ class PlannedAttempt:
     submitted_at: datetime | None = None
     #: [(question index, response, correct)]
     answers: list = field(default_factory=list)
-    #: [(kind, at, address, user agent)]
+    #: [(kind, at, address, user agent[, device id])]
     sightings: list = field(default_factory=list)
 
     @property
@@ -101,6 +101,11 @@ def _answer(rng, question, ability):
     if rng.random() < p_right:
         return question.answer, True
     return rng.choices(question.wrong, question.weights)[0], False
+
+
+def device_id(index):
+    """The device id of a simulated PC (32 hex, as a browser makes one)."""
+    return f"{index:032x}"
 
 
 def _address(index):
@@ -162,14 +167,16 @@ def simulate(
         attempt.last_answer_at = attempt.started_at + timedelta(minutes=minutes)
         attempt.submitted_at = attempt.last_answer_at + timedelta(minutes=rng.uniform(0.2, 5))
         browser = rng.choice(BROWSERS)
-        attempt.sightings.append(("opened", attempt.started_at, _address(attempt.index), browser))
+        device = device_id(attempt.index)
+        attempt.sightings.append(("opened", attempt.started_at, _address(attempt.index), browser, device))
         roll = rng.random()
         if roll < 0.05:  # a reload
             at = attempt.started_at + timedelta(minutes=rng.uniform(1, minutes))
-            attempt.sightings.append(("reopened", at, _address(attempt.index), browser))
+            attempt.sightings.append(("reopened", at, _address(attempt.index), browser, device))
         elif roll < 0.08:  # the PC failed: moved to a spare one for good
             at = attempt.started_at + timedelta(minutes=rng.uniform(1, minutes))
-            attempt.sightings.append(("takeover", at, _address(attempt.index + 900000), rng.choice(BROWSERS)))
+            spare = device_id(attempt.index + 900000)
+            attempt.sightings.append(("takeover", at, _address(attempt.index + 900000), rng.choice(BROWSERS), spare))
 
     def draw():
         return rng.sample(range(bank), paper)
@@ -191,7 +198,7 @@ def simulate(
     for k in range(3 if stand_in else 0):
         attempt = new_attempt(target, stand_in_ability, start=start + timedelta(minutes=2 * k))
         sit(attempt, draw(), answer=lambda q: beliefs[q], minutes=70 + k)
-        attempt.sightings[:] = [("opened", attempt.started_at, "10.99.1.7", browser)]
+        attempt.sightings[:] = [("opened", attempt.started_at, "10.99.1.7", browser, device_id(999999))]
         plan.impersonated.append(attempt.index)
 
     # copy pairs: a weak source (enough wrong answers to copy) and a copier beside them
@@ -227,10 +234,10 @@ def simulate(
         sit(moving, draw())
         t0 = moving.started_at
         moving.sightings[:] = [
-            ("opened", t0, "10.50.0.1", BROWSERS[0]),
-            ("address_changed", t0 + timedelta(minutes=12), "10.50.0.2", BROWSERS[1]),
-            ("address_changed", t0 + timedelta(minutes=15), "10.50.0.1", BROWSERS[0]),
-            ("address_changed", t0 + timedelta(minutes=18), "10.50.0.2", BROWSERS[1]),
+            ("opened", t0, "10.50.0.1", BROWSERS[0], device_id(999001)),
+            ("takeover", t0 + timedelta(minutes=12), "10.50.0.2", BROWSERS[1], device_id(999002)),
+            ("takeover", t0 + timedelta(minutes=15), "10.50.0.1", BROWSERS[0], device_id(999001)),
+            ("takeover", t0 + timedelta(minutes=18), "10.50.0.2", BROWSERS[1], device_id(999002)),
         ]
         plan.two_places.append(moving.index)
     return plan
@@ -261,9 +268,16 @@ def to_sitting(plan, now=None):
             item_response.append(codes.setdefault((q, response), len(codes)))
             item_wrong.append(not ok)
     sightings = [
-        Sighting(attempt_id=a.index + 1, kind=kind, at=at, address=address, user_agent=agent)
+        Sighting(
+            attempt_id=a.index + 1,
+            kind=row[0],
+            at=row[1],
+            address=row[2],
+            user_agent=row[3],
+            device=row[4] if len(row) > 4 else None,
+        )
         for a in plan.attempts
-        for kind, at, address, agent in a.sightings
+        for row in a.sightings
     ]
     return Sitting(
         attempts=attempts,
@@ -404,7 +418,8 @@ def write_plan(plan, exam, parent, *, bulk=None):
                     "awarded": points if ok else 0,
                 }
             )
-        for kind, at, address, agent in a.sightings:
+        for row in a.sightings:
+            kind, at, address, agent = row[:4]
             events.append(
                 {
                     "attempt_id": attempts[a.index].id,
@@ -412,7 +427,7 @@ def write_plan(plan, exam, parent, *, bulk=None):
                     "occurred_at": at + shift,
                     "client_address": address,
                     "user_agent": agent,
-                    "detail": None,
+                    "detail": {"device": row[4]} if len(row) > 4 else None,
                 }
             )
         events.append(

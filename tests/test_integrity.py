@@ -108,10 +108,13 @@ def test_a_single_move_to_another_pc_is_not_two_places_at_once():
     plan = simulate(people=60, seed=3, copy_pairs=0)
     attempt = plan.attempts[5]
     t0 = attempt.started_at
-    attempt.sightings[:] = [("opened", t0, "10.1.1.1", "A"), ("takeover", t0 + timedelta(minutes=20), "10.1.1.2", "A")]
+    attempt.sightings[:] = [
+        ("opened", t0, "10.1.1.1", "A", "pc1"),
+        ("takeover", t0 + timedelta(minutes=20), "10.1.1.2", "A", "pc2"),
+    ]
     drafts, _stats, _keys = _run(plan)
     assert finding_key("two_addresses", [attempt.index + 1]) not in {d.key for d in drafts}
-    attempt.sightings.append(("takeover", t0 + timedelta(minutes=24), "10.1.1.1", "A"))
+    attempt.sightings.append(("takeover", t0 + timedelta(minutes=24), "10.1.1.1", "A", "pc1"))
     drafts, _stats, keys = _run(plan)
     assert finding_key("two_addresses", [attempt.index + 1]) in keys
 
@@ -128,13 +131,22 @@ def test_same_pc_one_after_another_is_not_a_finding():
     assert not [d for d in drafts if d.kind == FindingKind.SAME_DEVICE and {2, 3} <= set(d.attempt_ids)]
 
 
-def test_a_crowd_on_one_address_is_a_weak_finding():
-    plan = simulate(people=60, seed=4, copy_pairs=0)
+def test_a_crowd_on_one_address_without_device_ids_is_a_weak_finding():
+    plan = simulate(people=60, seed=4, copy_pairs=0, stand_in=False)
     for attempt in plan.attempts[:10]:
         attempt.sightings[:] = [("opened", attempt.started_at, "10.0.0.1", "Chrome")]
     drafts, _stats, _keys = _run(plan)
-    crowd = [d for d in drafts if d.kind == FindingKind.SAME_DEVICE and d.evidence["address"] == "10.0.0.1"]
-    assert len(crowd) == 1 and crowd[0].evidence["shared_gateway"] and crowd[0].level == Level.LOW
+    crowd = [d for d in drafts if d.kind == FindingKind.SAME_ADDRESS and d.evidence["address"] == "10.0.0.1"]
+    assert len(crowd) == 1 and crowd[0].level == Level.LOW
+    assert not [d for d in drafts if d.kind == FindingKind.SAME_DEVICE]
+
+
+def test_a_room_behind_one_address_with_device_ids_is_no_finding():
+    plan = simulate(people=60, seed=4, copy_pairs=0, stand_in=False)
+    for attempt in plan.attempts[:20]:
+        attempt.sightings[:] = [("opened", attempt.started_at, "10.0.0.1", "Chrome", f"pc{attempt.index}")]
+    drafts, _stats, _keys = _run(plan)
+    assert not [d for d in drafts if d.kind in (FindingKind.SAME_ADDRESS, FindingKind.SAME_DEVICE)]
 
 
 def test_a_fast_low_score_is_not_a_finding():

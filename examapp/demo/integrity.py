@@ -13,6 +13,7 @@ with uneven weights, as real wrong answers do. Planted on top:
 Everyone else answers alone, from their own PC. The findings are computed when the demo loads.
 """
 
+import hashlib
 import math
 import random
 from datetime import timedelta
@@ -173,7 +174,7 @@ def create_integrity_demo_exam():
             copied.add(question[0].id)
 
     timing = random.Random(2005)  # the answer times, drawn apart so the answers stay as they were
-    events, attempts = [], {}
+    events, attempts, devices = [], {}, {}
     for person in [p for p in people if p is not copier] + [copier]:  # the copier after the source
         sitter = stand_in if person in stood_for else person
         start = began + timedelta(seconds=rng.randrange(0, 600))
@@ -183,6 +184,8 @@ def create_integrity_demo_exam():
         browser = BROWSERS[people.index(sitter) % len(BROWSERS)]
         attempt = start_attempt(exam, person, seed=rng.randrange(1 << 30))
         claim_attempt(attempt, address=address, user_agent=browser)
+        # the page's device id (one per PC's browser: the stand-in's three papers share his)
+        devices[attempt.id] = hashlib.sha256(f"demo-device-{sitter.id}".encode()).hexdigest()[:32]
         minutes = rng.uniform(25, 55)
         if person is copier:  # sits beside the source and hands in after him
             source_attempt = attempts[source.id]
@@ -203,6 +206,8 @@ def create_integrity_demo_exam():
     for attempt_id, start, end in events:
         for event in db.session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)):
             event.occurred_at = start if event.kind != EventKind.SUBMITTED else end
+            if event.kind in EventKind.OPENINGS:
+                event.detail = {**(event.detail or {}), "device": devices[attempt_id]}
     exam.opens_at, exam.closes_at = began, began + timedelta(hours=2)
     db.session.flush()
     close_exam(None, exam)

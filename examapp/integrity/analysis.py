@@ -47,6 +47,10 @@ class Sighting:
     at: datetime
     address: str | None
     user_agent: str | None
+    #: the browser's random device id (kept in its localStorage; None: not reported)
+    device: str | None = None
+    #: the page's per-tab id (None: not reported)
+    tab: str | None = None
 
 
 @dataclass
@@ -67,18 +71,20 @@ class Sitting:
     person_names: dict = field(default_factory=dict)
     unit_names: dict = field(default_factory=dict)
     district_names: dict = field(default_factory=dict)
+    #: the exam's declared room networks (ipaddress networks); empty: none declared
+    rooms: list = field(default_factory=list)
+    #: per answered item (as ``item_attempt``): when it was first answered, POSIX seconds (NaN: unknown)
+    item_first_at: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class Settings:
-    #: family-wise false-alarm rate of the pair and unit tests (Bonferroni within each family)
+    #: family-wise false-alarm rate of every statistical check (Bonferroni within each family)
     alpha: float = 0.001
     #: fewer identical wrong answers than this never make a copying finding
     min_identical: int = 3
     #: at most this many copying pairs are kept (the strongest)
     max_pairs: int = 500
-    #: a time to the last answer this many robust deviations below the median is implausible
-    speed_z: float = 3.5
     #: at least this many graded attempts before the speed check says anything
     min_sample: int = 20
     #: two addresses within this many minutes of each other count as "at once"

@@ -39,6 +39,7 @@ from .stats import (
     fit_error_model,
     lattice_sum,
     median_mad,
+    overdispersed_upper_tail,
     poisson_binomial_upper_tail,
     poisson_upper_tail,
     weighted_upper_tail,
@@ -227,23 +228,84 @@ def _pair_findings(sitting, answers, settings):
 
 
 def _unit_agreement(answers):
-    """Per unit: identical wrong answers over all its pairs (observed, expected under the model)."""
+    """Per unit: identical wrong answers over all its pairs, and their mean and variance under
+    independent answering.
+
+    Observed: T = sum over wrong answers c of C(m_c, 2), m_c the unit's members giving c.
+    Under the model each member i who saw question v gives wrong answer c independently with
+    probability pi_iv * s_c, where s_c is c's share of the wrong answers to v given by
+    *everyone outside the unit* (a colluding unit does not inflate its own expectation),
+    smoothed by half an answer as for pairs. Per question, with P_k = sum of pi^k over the
+    members who saw it, M = sum s_c^2 and K = sum s_c^3:
+
+        mean = M e2,   e2 = (P1^2 - P2) / 2,   e3 = (P1^3 - 3 P1 P2 + 2 P3) / 6
+        var  = M e2 - M^2 (P2^2 - P4) / 2 + 6 K e3 - M^2 (P1^2 P2 - 2 P1 P3 - P2^2 + 2 P4)
+
+    (pairs sharing a member are correlated: three members on one popular wrong answer make
+    three pairs at once, which is why a Poisson count understates the spread). Questions are
+    independent, so the unit's mean and variance are sums over its questions.
+    """
     units = len(answers.unit_ids)
     row_unit = answers.unit[answers.a]
     w = answers.wrong
+    # the unit's own wrong answers: m per (unit, code)
     key = row_unit[w] * answers.n_codes + answers.c[w]
-    keys, counts = np.unique(key, return_counts=True)
-    observed = np.bincount(keys // answers.n_codes, weights=counts * (counts - 1) / 2.0, minlength=units)
-    key = row_unit * answers.n_versions + answers.v
-    keys, inverse = np.unique(key, return_inverse=True)
-    s1 = np.bincount(inverse, weights=answers.pi)
-    s2 = np.bincount(inverse, weights=answers.pi**2)
-    expected = np.bincount(
-        keys // answers.n_versions,
-        weights=(s1**2 - s2) / 2.0 * answers.m[keys % answers.n_versions],
-        minlength=units,
+    keys, m = np.unique(key, return_counts=True)
+    key_unit, key_code = keys // answers.n_codes, keys % answers.n_codes
+    observed = np.bincount(key_unit, weights=m * (m - 1) / 2.0, minlength=units)
+    # sums of (n_c + 1/2)^k over each question's wrong answers, then with the unit's own taken out
+    n_half = answers.n_code + 0.5
+    seen = answers.n_code > 0
+    versions = answers.n_versions
+    power = {k: np.bincount(answers.code_version[seen], weights=n_half[seen] ** k, minlength=versions) for k in (2, 3)}
+    key_version = answers.code_version[key_code]
+    uv_key = key_unit * versions + key_version
+    removed = {k: (n_half[key_code] ** k - (n_half[key_code] - m) ** k) for k in (2, 3)}
+    own_wrong = m.astype(np.float64)
+    # per (unit, question) the members' error propensities
+    row_key = row_unit * versions + answers.v
+    uv, inverse = np.unique(row_key, return_inverse=True)
+    p1, p2, p3, p4 = (np.bincount(inverse, weights=answers.pi**k) for k in (1, 2, 3, 4))
+    u_of, v_of = uv // versions, uv % versions
+    position = np.searchsorted(uv, uv_key)  # every (unit, code) key's (unit, question) row
+    less = {k: np.bincount(position, weights=removed[k], minlength=len(uv)) for k in (2, 3)}
+    less_wrong = np.bincount(position, weights=own_wrong, minlength=len(uv))
+    total = np.maximum(answers.n_wrong_v[v_of] - less_wrong + 0.5 * answers.k[v_of], 1e-9)
+    big_m = np.clip((power[2][v_of] - less[2]) / total**2, 0.0, 1.0)
+    big_k = np.clip((power[3][v_of] - less[3]) / total**3, 0.0, 1.0)
+    e2 = (p1**2 - p2) / 2
+    e3 = (p1**3 - 3 * p1 * p2 + 2 * p3) / 6
+    mean = big_m * e2
+    var = (
+        big_m * e2
+        - big_m**2 * (p2**2 - p4) / 2
+        + 6 * big_k * e3
+        - big_m**2 * (p1**2 * p2 - 2 * p1 * p3 - p2**2 + 2 * p4)
     )
-    return observed, expected
+    expected = np.bincount(u_of, weights=mean, minlength=units)
+    variance = np.bincount(u_of, weights=np.maximum(var, 0.0), minlength=units)
+    return observed, expected, variance
+
+
+#: fewer tested units than this: the spread of the units' scores is not estimated (taken as 1)
+DISPERSION_MIN_UNITS = 10
+#: the median of a chi-square with one degree of freedom
+_CHI2_MEDIAN = 0.4549364231195724
+
+
+def dispersion(observed, expected, variance, tested):
+    """How much wider the units' standardised agreement spreads than the model says (>= 1).
+
+    A model of independent answering is never exact (people who err the same way share
+    more than their error rates say), so the spread is measured on the sitting's own units,
+    robustly: the median of z^2 against a chi-square's, so a few colluding units cannot
+    widen it to hide themselves.
+    """
+    if len(tested) < DISPERSION_MIN_UNITS:
+        return 1.0
+    sd = np.sqrt(np.maximum(variance[tested], 1e-12))
+    z = (observed[tested] - expected[tested]) / sd
+    return float(max(1.0, np.sqrt(np.median(z**2) / _CHI2_MEDIAN)))
 
 
 def _score_outliers(sitting, answers, settings):
@@ -298,11 +360,13 @@ def _unit_findings(sitting, answers, settings):
     outliers = _score_outliers(sitting, answers, settings)
     sizes = np.bincount(answers.unit, minlength=len(answers.unit_ids))
     tested = [u for u in range(len(answers.unit_ids)) if sizes[u] >= settings.unit_min_people]
-    observed, expected = _unit_agreement(answers)
+    observed, expected, variance = _unit_agreement(answers)
+    spread = dispersion(observed, expected, variance, tested)
     drafts = []
     for u in tested:
         o, e = int(round(observed[u])), float(expected[u])
-        p = float(poisson_upper_tail(o, e))
+        v = float(variance[u]) * spread**2
+        p = overdispersed_upper_tail(o, e, max(v, e))
         family = len(outliers) if u in outliers else len(tested)
         adjusted = min(1.0, p * family)
         if o < settings.min_identical or adjusted >= settings.alpha:
@@ -336,6 +400,8 @@ def _unit_findings(sitting, answers, settings):
                     "score_outlier": u in outliers,
                     "identical_wrong": o,
                     "expected": e,
+                    "variance": round(v, 3),
+                    "dispersion": round(spread, 3),
                     "p": p,
                     "p_adjusted": adjusted,
                     "units_tested": family,
@@ -345,6 +411,7 @@ def _unit_findings(sitting, answers, settings):
         )
     return drafts, {
         "units_tested": len(tested),
+        "unit_dispersion": round(spread, 3),
         "units_score_outliers": len(outliers),
         "units_flagged": len(drafts),
         "score_outlier_unit_ids": sorted(int(answers.unit_ids[u]) for u in outliers),

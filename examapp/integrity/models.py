@@ -17,22 +17,25 @@ from ..extensions import db
 
 class FindingKind:
     SAME_DEVICE = "same_device"
+    SAME_ADDRESS = "same_address"
     TWO_ADDRESSES = "two_addresses"
     COPYING = "copying"
     SPEED = "speed"
     UNIT = "unit"
 
-    ALL = (SAME_DEVICE, TWO_ADDRESSES, COPYING, SPEED, UNIT)
+    ALL = (SAME_DEVICE, SAME_ADDRESS, TWO_ADDRESSES, COPYING, SPEED, UNIT)
     LABELS = {
         SAME_DEVICE: "同一设备同时作答多份答卷",
-        TWO_ADDRESSES: "一份答卷同时在两个地址作答",
+        SAME_ADDRESS: "同一地址同时作答多份答卷",
+        TWO_ADDRESSES: "一份答卷同时在两台设备上作答",
         COPYING: "相同错误答案远超偶然",
         SPEED: "高分而答题用时异常短",
         UNIT: "单位内答案雷同远超偶然",
     }
     SHORT_LABELS = {
         SAME_DEVICE: "同设备多账号",
-        TWO_ADDRESSES: "两地同时作答",
+        SAME_ADDRESS: "同地址多账号",
+        TWO_ADDRESSES: "两处同时作答",
         COPYING: "疑似抄袭",
         SPEED: "用时异常短",
         UNIT: "单位答案雷同",
@@ -66,7 +69,10 @@ class Finding(db.Model):
     __tablename__ = "integrity_findings"
     __table_args__ = (
         UniqueConstraint("exam_id", "key", name="uq_integrity_findings_exam_id_key"),
-        CheckConstraint("kind IN ('same_device', 'two_addresses', 'copying', 'speed', 'unit')", name="kind"),
+        CheckConstraint(
+            "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit', 'timing')",
+            name="kind",
+        ),
         CheckConstraint("level IN ('high', 'medium', 'low')", name="level"),
         Index("ix_integrity_findings_exam_strength", "exam_id", "strength"),
     )

@@ -9,12 +9,14 @@ the options were shown in (responses are stored in the version's own letters).
 """
 
 import json
+import math
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import Text, cast, func, select
 
 from ..auth.models import User
-from ..bank.grading import grade_response, normalise_blank
+from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
 from ..exams.models import RosterEntry
@@ -24,19 +26,7 @@ from ..results.scores import threshold_of
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .analysis import AttemptInfo, Sighting, Sitting
 from .devices import SIGHTINGS
-
-
-def canonical(qtype, response):
-    """A response as a comparable string, or None when nothing was answered."""
-    if response is None:
-        return None
-    if qtype == "blank":
-        parts = response if isinstance(response, list) else [response]
-        parts = [normalise_blank(p) if isinstance(p, str) else "" for p in parts]
-        return "|".join(parts) if any(parts) else None
-    if isinstance(response, list):
-        response = "".join(sorted(str(p) for p in response))
-    return str(response) or None
+from .plain import canonical
 
 
 def _attempts(exam_id):
@@ -102,6 +92,7 @@ def _items(exam_id, index_of):
             AttemptItem.question_version_id,
             func.coalesce(AttemptItem.key_version_id, AttemptItem.question_version_id),
             cast(AttemptItem.response, Text),
+            AttemptItem.first_answered_at,
         )
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(Attempt.exam_id == exam_id, AttemptItem.response.isnot(None))
@@ -125,8 +116,8 @@ def _items(exam_id, index_of):
     }
     decoded = {}  # (version, key version, raw text) -> (code or None, wrong)
     codes = {}
-    att, ver, code, wrong = [], [], [], []
-    for attempt_id, version_id, key_id, raw in _raw_rows(stmt):
+    att, ver, code, wrong, first = [], [], [], [], []
+    for attempt_id, version_id, key_id, raw, first_at in _raw_rows(stmt):
         if raw is None:
             continue
         found = decoded.get((version_id, key_id, raw))
@@ -147,12 +138,25 @@ def _items(exam_id, index_of):
         ver.append(version_id)
         code.append(found[0])
         wrong.append(found[1])
+        first.append(_seconds(first_at))
     return (
         np.array(att, dtype=np.int64),
         np.array(ver, dtype=np.int64),
         np.array(code, dtype=np.int64),
         np.array(wrong, dtype=bool),
+        np.array(first, dtype=np.float64),
     )
+
+
+def _seconds(moment):
+    """POSIX seconds of a time read by the driver (SQLite gives text, PostgreSQL a datetime); NaN if none."""
+    if moment is None:
+        return math.nan
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _raw_rows(stmt):
@@ -181,18 +185,35 @@ def _sightings(exam_id):
             AttemptEvent.occurred_at,
             AttemptEvent.client_address,
             AttemptEvent.user_agent,
+            AttemptEvent.detail,
         )
         .join(Attempt, Attempt.id == AttemptEvent.attempt_id)
         .where(Attempt.exam_id == exam_id, AttemptEvent.kind.in_(SIGHTINGS))
         .order_by(AttemptEvent.id)
     ).all()
-    return [Sighting(attempt_id=r[0], kind=r[1], at=r[2], address=r[3], user_agent=r[4]) for r in rows]
+    return [
+        Sighting(
+            attempt_id=r[0],
+            kind=r[1],
+            at=r[2],
+            address=r[3],
+            user_agent=r[4],
+            device=_detail_id(r[5], "device"),
+            tab=_detail_id(r[5], "tab"),
+        )
+        for r in rows
+    ]
+
+
+def _detail_id(detail, name):
+    value = detail.get(name) if isinstance(detail, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def load_sitting(exam):
     attempts, names = _attempts(exam.id)
     index_of = {a.id: i for i, a in enumerate(attempts)}
-    item_attempt, item_version, item_response, item_wrong = _items(exam.id, index_of)
+    item_attempt, item_version, item_response, item_wrong, item_first_at = _items(exam.id, index_of)
     unit_ids = {a.unit_id for a in attempts} | {a.district_id for a in attempts if a.district_id}
     unit_names = (
         dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
@@ -203,9 +224,95 @@ def load_sitting(exam):
         item_version=item_version,
         item_response=item_response,
         item_wrong=item_wrong,
+        item_first_at=item_first_at,
         sightings=_sightings(exam.id),
         now=utcnow(),
         threshold=float(threshold_of(exam)),
         person_names=names,
         unit_names=unit_names,
+        rooms=exam.networks,
     )
+
+
+def exam_data(exam):
+    """The exam's sitting in the plain-data shape (``plain.sitting_from_data`` reads it back).
+
+    Item ids are the key versions' ids (a corrected key counts as its own item); people,
+    units and districts by their ids; no names. For ``flask integrity export-file``.
+    """
+    attempts, _names = _attempts(exam.id)
+    versions = {}
+    by_attempt = {a.id: [] for a in attempts}
+    rows = db.session.execute(
+        select(
+            AttemptItem.attempt_id,
+            func.coalesce(AttemptItem.key_version_id, AttemptItem.question_version_id),
+            AttemptItem.points,
+            AttemptItem.response,
+            AttemptItem.first_answered_at,
+            AttemptItem.answered_at,
+            AttemptItem.save_count,
+        )
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(Attempt.exam_id == exam.id)
+        .order_by(AttemptItem.attempt_id, AttemptItem.position)
+    )
+    for attempt_id, version_id, points, response, first_at, answered_at, saves in rows:
+        versions.setdefault(version_id, points)
+        by_attempt[attempt_id].append(
+            {
+                "item": version_id,
+                "response": response,
+                "first_answered_at": _iso(first_at),
+                "answered_at": _iso(answered_at),
+                "saves": saves,
+            }
+        )
+    keys = {
+        row.id: row
+        for row in db.session.execute(
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(
+                QuestionVersion.id.in_(list(versions))
+            )
+        )
+    }
+    sightings = {a.id: [] for a in attempts}
+    for s in _sightings(exam.id):
+        sightings[s.attempt_id].append(
+            {
+                "at": _iso(s.at),
+                "kind": s.kind,
+                "address": s.address,
+                "browser": s.user_agent,
+                "device": s.device,
+                "tab": s.tab,
+            }
+        )
+    return {
+        "rooms": [str(network) for network in exam.networks],
+        "threshold": float(threshold_of(exam)),
+        "items": [
+            {"id": vid, "qtype": keys[vid].qtype, "key": keys[vid].answer, "points": float(points)}
+            for vid, points in sorted(versions.items())
+        ],
+        "attempts": [
+            {
+                "id": a.id,
+                "person": a.user_id,
+                "unit": a.unit_id,
+                "district": a.district_id,
+                "state": a.state,
+                "score": a.score,
+                "started_at": _iso(a.started_at),
+                "deadline_at": _iso(a.deadline_at),
+                "submitted_at": _iso(a.submitted_at),
+                "answers": by_attempt[a.id],
+                "sightings": sightings[a.id],
+            }
+            for a in attempts
+        ],
+    }
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
