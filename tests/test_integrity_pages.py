@@ -324,3 +324,18 @@ def test_matrix(app, world, endpoint, role):
         assert response.status_code == 302 and "/login" in location
     else:
         assert response.status_code == 403
+
+
+def test_the_findings_page_says_what_this_exam_can_see(app, sitting, as_role):
+    run = _compute(app, sitting)
+    html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity").get_data(as_text=True)
+    seen = html[html.index('data-testid="what-it-sees"') :]
+    seen = seen[: seen.index("</section>")]
+    assert f"本场考试考生平均答错 {run.stats['copying_power']['mean_wrong']:.1f} 题" in seen
+    assert "未登记考场地址" in seen  # the exam declares no rooms: addresses alone say nothing
+    with app.app_context():
+        db.session.get(Exam, sitting["exam_id"]).ip_allowlist = "10.0.0.0/8"
+        db.session.commit()
+    _compute(app, sitting)
+    html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity").get_data(as_text=True)
+    assert "登记了 1 个考场地址或网段" in html

@@ -16,7 +16,7 @@ from examapp.integrity.services import compute_findings
 from examapp.integrity.stats import overdispersed_upper_tail, poisson_upper_tail
 
 from . import exam_factories
-from .integrity_factories import DB_PLAN, simulate, write_plan
+from .integrity_factories import DB_PLAN, simulate, to_sitting, write_plan
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
@@ -212,3 +212,18 @@ def test_poisson_tail_keeps_its_digits_past_two_thousand():
 def test_the_overdispersed_tail_is_wider_than_the_poisson_one():
     assert overdispersed_upper_tail(30, 15.0, 15.0) == pytest.approx(poisson_upper_tail([30], [15.0])[0])
     assert overdispersed_upper_tail(30, 15.0, 40.0) > 10 * poisson_upper_tail([30], [15.0])[0]
+
+
+def test_the_findings_say_what_this_exam_can_see_of_copying():
+    from examapp.integrity.power import power_words
+
+    plan = simulate(people=300, seed=2, copy_pairs=0, stand_in=False, mean_ability=4.0)
+    _drafts, stats = analyse(to_sitting(plan))
+    power = stats["copying_power"]
+    assert 1.5 < power["mean_wrong"] < 5 and power["pairs_simulated"] > 100
+    rates = [d["rate"] for d in power["detection"]]
+    assert rates == sorted(rates)  # copying more is seen more often
+    words = power_words(power)
+    assert f"平均答错 {power['mean_wrong']:.1f} 题" in words and "无法从答案中发现" in words
+    weaker = analyse(to_sitting(simulate(people=300, seed=2, copy_pairs=0, stand_in=False, mean_ability=0.5)))[1]
+    assert weaker["copying_power"]["detection"][-1]["rate"] > power["detection"][-1]["rate"]

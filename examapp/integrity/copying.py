@@ -35,6 +35,7 @@ from ..sitting.models import AttemptState
 from .analysis import FindingDraft, finding_key, person, unit_name
 from .chance import weigh
 from .models import FindingKind
+from .power import copying_power
 from .stats import (
     fit_error_model,
     lattice_sum,
@@ -89,7 +90,8 @@ def copying_and_units(sitting, settings):
         return [], {"attempts_compared": answers.n, "pairs_same_unit": 0, "pairs_across_units": 0}
     pairs, figures = _pair_findings(sitting, answers, settings)
     units, unit_figures = _unit_findings(sitting, answers, settings)
-    return pairs + units, {**figures, **unit_figures}
+    power = copying_power(answers, _family_sizes(answers)[SAME_UNIT], settings)
+    return pairs + units, {**figures, **unit_figures, "copying_power": power}
 
 
 # --- pairs ----------------------------------------------------------------------------

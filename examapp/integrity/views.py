@@ -18,6 +18,7 @@ from .chance import chance_words
 from .export import build_workbook
 from .forms import ComputeForm, ReviewForm
 from .models import Finding, FindingKind, Level
+from .power import power_words
 
 bp = Blueprint("integrity", __name__, template_folder="templates")
 #: the pages say a probability in words ("约五千分之一"), never "2.1e-04"
@@ -61,6 +62,7 @@ def exam(exam_id):
     }
     sort = request.args.get("sort") if request.args.get("sort") in SORT_LABELS else "strength"
     _, shown = queries.list_findings(exam.id, sort=sort, **filters)
+    run = services.latest_run(exam.id)
     return render_template(
         "integrity/exam.html",
         exam=exam,
@@ -74,7 +76,8 @@ def exam(exam_id):
         kinds=FindingKind,
         levels=Level,
         counts=queries.counts_by_level(all_findings),
-        run=services.latest_run(exam.id),
+        run=run,
+        sees=power_words((run.stats or {}).get("copying_power")) if run else "",
         compute_form=ComputeForm(),
         args={
             k: v
