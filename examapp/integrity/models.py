@@ -70,7 +70,7 @@ class Finding(db.Model):
     __table_args__ = (
         UniqueConstraint("exam_id", "key", name="uq_integrity_findings_exam_id_key"),
         CheckConstraint(
-            "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit', 'timing')",
+            "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit')",
             name="kind",
         ),
         CheckConstraint("level IN ('high', 'medium', 'low')", name="level"),

@@ -1,5 +1,5 @@
-"""integrity findings: the kinds "same_address" (several accounts from one address outside the
-declared rooms) and "timing" (answers following each other item after item)
+"""integrity findings: the kind "same_address" (several accounts answered from one address at
+once outside the exam's declared rooms)
 
 Revision ID: 0014_integrity_kinds
 Revises: 0013_keep_option_order
@@ -15,7 +15,7 @@ down_revision = "0013_keep_option_order"
 branch_labels = None
 depends_on = None
 
-NEW = "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit', 'timing')"
+NEW = "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit')"
 OLD = "kind IN ('same_device', 'two_addresses', 'copying', 'speed', 'unit')"
 
 
@@ -30,5 +30,5 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM integrity_findings WHERE kind IN ('same_address', 'timing')")
+    op.execute("DELETE FROM integrity_findings WHERE kind = 'same_address'")
     _replace(OLD)
