@@ -72,3 +72,18 @@ def test_the_office_sees_who_gave_the_copied_answers_first(page, login, screensh
     page.get_by_label("复核意见").fill("已调取考场座位表，二人邻座，移交纪检核实")
     page.get_by_role("button", name="标记为已复核").click()
     expect(page.get_by_test_id("review-note")).to_contain_text("二人邻座")
+
+
+def test_the_findings_page_says_what_the_analysis_can_see(page, login, screenshot, copy_finding):
+    exam_id, _finding_id, _source, _copier = copy_finding
+    login("office")
+    expect(page.get_by_test_id("whoami")).to_be_visible()
+    page.goto(f"/exams/{exam_id}/integrity")
+    sees = page.get_by_test_id("what-it-sees")
+    expect(sees.get_by_role("heading", name="本场考试的分析能看到什么")).to_be_visible()
+    expect(sees).to_contain_text(re.compile(r"本场考试考生平均答错 \d+\.\d 题"))
+    expect(sees).to_contain_text("未登记考场地址")
+    # the demo's stand-in answered three accounts from one browser: one device, 高
+    device_row = page.locator("tr", has=page.get_by_text(FindingKind.SHORT_LABELS[FindingKind.SAME_DEVICE]))
+    expect(device_row.first).to_contain_text("高")
+    screenshot("integrity_what_it_sees.png")
