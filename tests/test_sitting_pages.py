@@ -13,7 +13,7 @@ from examapp.bank.models import QuestionVersion
 from examapp.exams.models import Exam, ReleaseMode
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptEvent, AttemptItem, AttemptState, LateDelivery
-from examapp.sitting.page import last_client
+from examapp.sitting.page import last_page_client
 from examapp.sitting.saving import paper_rules, paper_rules_for
 from examapp.sitting.services import start_attempt
 
@@ -49,6 +49,7 @@ class Sitting:
     def __init__(self, app, client, attempt_id, exam_id, known=False):
         self.app, self.client, self.attempt_id, self.exam_id = app, client, attempt_id, exam_id
         self.known = known
+        self.device = None  # the browser's device id the page sends with its saves, if any
         self.open_page()
 
     def open_page(self):
@@ -66,7 +67,7 @@ class Sitting:
             attempt = db.session.get(Attempt, self.attempt_id)
             paper_rules_for(attempt, self.token)
             # ... and the client it saves from: the one that opened it
-            paper_rules.remember_client(self.attempt_id, self.token, last_client(attempt))
+            paper_rules.remember_client(self.attempt_id, self.token, last_page_client(attempt))
             assert paper_rules.get(self.attempt_id, self.token)
 
     def post(self, path, payload, client=None):
@@ -77,7 +78,10 @@ class Sitting:
         )
 
     def save(self, *saves, token=None):
-        return self.post("save", {"token": token or self.token, "saves": list(saves)})
+        payload = {"token": token or self.token, "saves": list(saves)}
+        if self.device is not None:
+            payload["device"] = self.device
+        return self.post("save", payload)
 
     def item(self, position):
         with self.app.app_context():
@@ -268,6 +272,18 @@ def test_a_save_from_a_known_page_is_one_statement(sitting):
     assert first == ["SELECT users.id,", "UPDATE attempt_items", "UPDATE attempts"]
     assert _statements_of_a_save(sitting, 2, 2) == ["SELECT users.id,", "UPDATE attempt_items"]
     assert sitting.item(1).response == "A" and sitting.item(2).response_seq == 2
+
+
+@pytest.mark.parametrize("sitting", ["first save"], indirect=True)
+def test_saves_that_carry_a_device_id_stay_one_statement(sitting):
+    """The page's device id is compared in memory: once the first save taught this process the
+    page's client (address, browser, device), the common save is the one UPDATE again."""
+    sitting.device = "d" * 32
+    assert sitting.post("hello", {"token": sitting.token, "tab": "t" * 32, "device": sitting.device}).status_code == 200
+    assert sitting.save({"seq": 1, "position": 1, "response": "A"}).json["acked"] == [1]
+    assert paper_rules.client(sitting.attempt_id, sitting.token)[2] == sitting.device
+    assert _statements_of_a_save(sitting, 2, 2) == ["SELECT users.id,", "UPDATE attempt_items"]
+    assert _statements_of_a_save(sitting, 3, 1) == ["SELECT users.id,", "UPDATE attempt_items"]
 
 
 @pytest.mark.parametrize("sitting", ["first save"], indirect=True)

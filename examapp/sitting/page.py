@@ -6,6 +6,9 @@ Rules the page relies on (see docs/sitting.md):
   same browser tab is told from another tab, browser or PC by the page's per-tab id (which
   the page reports right after it loads), never by its address: an exam room puts many PCs
   behind one address.
+- The page also reports its browser's device id (one per browser profile, kept in its
+  localStorage), with its hello and with every save. It is evidence for the integrity
+  analysis only: a missing or malformed one is ignored, never refused.
 - A page that no longer holds the attempt (taken over, or the attempt closed or voided) is
   refused with ``SaveRefused`` and its reason; a refusal that notices the deadline has passed
   submits the attempt first.
@@ -41,6 +44,16 @@ def client_key(address, user_agent):
     return (address, (user_agent or "")[:255] or None)
 
 
+def clean_device(device):
+    """The page's device id if it is one (the shape of a tab id), else None: never refused."""
+    return device if isinstance(device, str) and TAB_PATTERN.match(device) else None
+
+
+def page_client(address, user_agent, device):
+    """(address, user agent, device id) a page saves from; device None for a page that does not say."""
+    return (*client_key(address, user_agent), clean_device(device))
+
+
 # --- which page holds the attempt ------------------------------------------------------------
 
 
@@ -62,11 +75,15 @@ def claim_attempt(attempt, *, address=None, user_agent=None):
     return attempt.live_token
 
 
-def identify_page(attempt, token, tab):
+def identify_page(attempt, token, tab, device=None):
     """The page holding ``token`` reports the tab it lives in: the opening is a reload when the
-    previous page lived in the same tab, a takeover otherwise. Returns the opening's kind."""
+    previous page lived in the same tab, a takeover otherwise. Returns the opening's kind.
+
+    ``device``, the browser's device id, is kept beside the tab (``detail["device"]``); one that
+    is not a device id is ignored."""
     if not isinstance(tab, str) or not TAB_PATTERN.match(tab):
         raise DomainError("页面标识无效")
+    device = clean_device(device)
     exam = db.session.get(Exam, attempt.exam_id)
     check_live(attempt, token, exam)
     opening = db.session.scalar(
@@ -75,15 +92,20 @@ def identify_page(attempt, token, tab):
         .order_by(AttemptEvent.id.desc())
         .limit(1)
     )
-    if attempt.live_tab is not None and opening is not None and (opening.detail or {}).get("tab"):
-        return opening.kind  # this page said so already
+    detail = dict((opening.detail if opening is not None else None) or {})
+    if attempt.live_tab is not None and opening is not None and detail.get("tab"):
+        # this page said so already; a page that had not said its device then (a page from
+        # before device ids, or a hello that carried none) may say it now
+        if device is not None and not detail.get("device"):
+            opening.detail = {**detail, "device": device}
+            db.session.flush()
+        return opening.kind
     attempt.live_tab = tab
     if opening is None:
         return None
-    detail = dict(opening.detail or {})
     if "previous_tab" in detail:
         opening.kind = EventKind.REOPENED if detail["previous_tab"] == tab else EventKind.TAKEOVER
-    opening.detail = {**detail, "tab": tab}
+    opening.detail = {**detail, "tab": tab, **({"device": device} if device is not None else {})}
     db.session.flush()
     return opening.kind
 
@@ -113,8 +135,15 @@ def page_mode(attempt, token, exam, now):
 
 def last_client(attempt):
     """(address, user agent) the attempt was last opened or saved from, by its events."""
+    client = last_page_client(attempt)
+    return client[:2] if client is not None else None
+
+
+def last_page_client(attempt):
+    """(address, user agent, device id) the attempt was last opened or saved from, by its events;
+    the device is None when that event does not name one (an old page, or no hello yet)."""
     row = db.session.execute(
-        select(AttemptEvent.client_address, AttemptEvent.user_agent)
+        select(AttemptEvent.client_address, AttemptEvent.user_agent, AttemptEvent.detail)
         .where(
             AttemptEvent.attempt_id == attempt.id,
             AttemptEvent.kind.in_((*EventKind.OPENINGS, EventKind.ADDRESS_CHANGED)),
@@ -122,7 +151,10 @@ def last_client(attempt):
         .order_by(AttemptEvent.id.desc())
         .limit(1)
     ).first()
-    return tuple(row) if row is not None else None
+    if row is None:
+        return None
+    detail = row[2] if isinstance(row[2], dict) else {}
+    return (row[0], row[1], clean_device(detail.get("device")))
 
 
 # --- the page's events --------------------------------------------------------------------------

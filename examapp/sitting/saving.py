@@ -10,9 +10,10 @@ A save takes one of two paths, side by side below:
   refused, never stored ungraded).
 - **The full path** (``save_responses``). Whatever the quick path does not take (a batch, a
   stale or replayed save, a takeover, the grace period after the deadline, a save from another
-  address, a first save since the page was opened in this process) is taken save by save with
-  the attempt row locked: every valid save is stored, a refused one is named with its reason,
-  and answers a closed attempt's page delivers late are kept for review (``late.store_late``).
+  address, browser or device id, a first save since the page was opened in this process) is
+  taken save by save with the attempt row locked: every valid save is stored, a refused one is
+  named with its reason, and answers a closed attempt's page delivers late are kept for review
+  (``late.store_late``).
 
 Both write an item only when the save's sequence number is newer than the item's, so a stale or
 replayed save never overwrites a newer one, and a retried save is acknowledged again.
@@ -42,7 +43,7 @@ from ..exams.models import Exam
 from ..extensions import db
 from .late import store_late
 from .models import Attempt, AttemptItem, AttemptState, EventKind, own_attempts
-from .page import client_key, last_client, page_mode
+from .page import last_page_client, page_client, page_mode
 from .services import record_event
 
 #: how fresh the attempt's "last saved" time is kept
@@ -101,7 +102,7 @@ def clean_response(rule, response):
 
 class PaperRules:
     """A bounded, thread-safe memory: (attempt id, live token) -> {position: ResponseRule}, and the
-    client (address, user agent) the page is known to save from."""
+    client (address, user agent, device id) the page is known to save from."""
 
     def __init__(self, capacity=20_000):
         self.capacity = capacity
@@ -170,24 +171,39 @@ def paper_rules_for(attempt, token):
     return rules
 
 
-def note_client(attempt, token, address, user_agent):
-    """Record when a page's saves come from another address or browser than the one it was
-    opened (or last saved) from: an "address_changed" event with where it came from. The
+def same_client(known, client):
+    """Whether a save from ``client`` (address, user agent, device id) comes from where the page is
+    known to save from. A device id missing on either side (a page from before device ids, an
+    opening not yet told its device) is no change by itself."""
+    if known is None or known[:2] != client[:2]:
+        return False
+    return known[2] is None or client[2] is None or known[2] == client[2]
+
+
+def note_client(attempt, token, address, user_agent, device=None):
+    """Record when a page's saves come from another address, browser or device than the one it
+    was opened (or last saved) from: an "address_changed" event with where it came from. The
     process remembers the page's client, so the common save compares and writes nothing."""
     if address is None and user_agent is None:
         return None  # a caller outside a request: nothing to compare
-    client = client_key(address, user_agent)
+    client = page_client(address, user_agent, device)
     if paper_rules.client(attempt.id, token) == client:
         return None
-    before = last_client(attempt)
+    before = last_page_client(attempt)
     event = None
-    if before is not None and before != client:
+    if before is not None and not same_client(before, client):
         event = record_event(
             attempt,
             EventKind.ADDRESS_CHANGED,
             address=address,
             user_agent=user_agent,
-            detail={"from": before[0], "from_user_agent": before[1]},
+            detail={
+                "from": before[0],
+                "from_user_agent": before[1],
+                "device": client[2],
+                "from_device": before[2],
+                "tab": attempt.live_tab,
+            },
         )
     paper_rules.remember_client(attempt.id, token, client)
     return event
@@ -292,8 +308,8 @@ def _quick_update():
 def quick_save(attempt_id, user, payload, client=None):
     """Try the common save in one statement. Returns the reply (acked, stale, seconds_left), or
     None when ``save_responses`` must decide; nothing has been changed in that case.
-    ``client``: the request's client_key; a save from another client than the page's known one
-    goes the full way, which records the change (integrity signals)."""
+    ``client``: the request's ``page_client``; a save from another client than the page's known
+    one goes the full way, which records the change (integrity signals)."""
     token, saves = payload.get("token"), payload.get("saves")
     if not isinstance(token, str) or not isinstance(saves, list) or len(saves) != 1 or not isinstance(saves[0], dict):
         return None
@@ -404,13 +420,14 @@ def _write_item(attempt, seq, position, response, flagged, at):
     return result.rowcount == 1
 
 
-def save_responses(attempt, token, saves, *, address=None, user_agent=None, evidence=None):
+def save_responses(attempt, token, saves, *, address=None, user_agent=None, device=None, evidence=None):
     """Apply saves [{seq, position, response, flagged, age_ms}]; each is taken or refused on its own.
 
     Returns {"acked", "stale", "late": [seq, ...], "refused": [{seq, position, reason, error}],
     "closed": bool}: acked and stale saves are stored or superseded, late ones are kept for
     review; all of these and the refused ones are done with, and the page may forget them.
     ``evidence``: the page's account of its link, {"offline_ms", "online_ms"} (ages).
+    ``device``: the browser's device id the page sends (see ``note_client``); ignored if malformed.
     """
     exam = db.session.get(Exam, attempt.exam_id)
     # The attempt row is locked for the rest of the request, so a submit (or the sweep) either
@@ -422,7 +439,7 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None, evid
     if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
         raise DomainError("保存请求无效")
     rules = paper_rules_for(attempt, token)
-    note_client(attempt, token, address, user_agent)
+    note_client(attempt, token, address, user_agent, device)
     parsed, refused = _parse_saves(saves, rules)
     result = {"acked": [], "stale": [], "late": [], "refused": refused, "closed": mode == "late"}
     if mode == "late":

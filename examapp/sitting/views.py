@@ -19,7 +19,7 @@ from .forms import StartForm, SubmitForm
 from .handin import finish_attempt
 from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason, duration_text
-from .page import SaveRefused, claim_attempt, client_key, identify_page, report_event
+from .page import SaveRefused, claim_attempt, identify_page, page_client, report_event
 from .queries import answered_count, group_by_type, paper_for_page, paper_makeup, paper_view, review_summary
 from .saving import quick_save, save_responses
 from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
@@ -182,7 +182,8 @@ def save(attempt_id):
     payload = _json_payload()
     # The common save in one statement that checks owner, page and time in the database;
     # anything it does not take goes the full way below, which says why.
-    client = client_key(request.remote_addr, request.headers.get("User-Agent"))
+    device = payload.get("device") if payload is not None else None
+    client = page_client(request.remote_addr, request.headers.get("User-Agent"), device)
     quick = quick_save(attempt_id, current_user, payload, client) if payload is not None else None
     if quick is not None:
         reply = jsonify({"status": "saved", "late": [], "refused": [], **quick})
@@ -192,7 +193,12 @@ def save(attempt_id):
             return _bad_request()
         result, refusal = _page_call(
             lambda: save_responses(
-                attempt, payload.get("token"), payload.get("saves"), evidence=_evidence(payload), **_client()
+                attempt,
+                payload.get("token"),
+                payload.get("saves"),
+                device=client[2],
+                evidence=_evidence(payload),
+                **_client(),
             )
         )
         if refusal is not None:
@@ -206,12 +212,15 @@ def save(attempt_id):
 @bp.post("/attempt/<int:attempt_id>/hello")
 @requires("sitting.sit")
 def hello(attempt_id):
-    """The page, just loaded, reports the browser tab it lives in (a reload or a takeover)."""
+    """The page, just loaded, reports the browser tab it lives in (a reload or a takeover), and its
+    browser's device id (kept for the integrity analysis; a malformed one is ignored)."""
     attempt = _own_attempt(attempt_id)
     payload = _json_payload()
     if payload is None:
         return _bad_request()
-    kind, refusal = _page_call(lambda: identify_page(attempt, payload.get("token"), payload.get("tab")))
+    kind, refusal = _page_call(
+        lambda: identify_page(attempt, payload.get("token"), payload.get("tab"), device=payload.get("device"))
+    )
     if refusal is not None:
         return refusal
     return jsonify({"status": "ok", "opening": kind, "seconds_left": attempt.seconds_left()})

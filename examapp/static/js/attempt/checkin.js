@@ -6,7 +6,8 @@ const HELLO_TRIES = 5;
 
 // hooks: quiet() (stopped, handing in or waiting for a login: ask nothing), sync(secondsLeft),
 // loginNeeded(error), refused(body) (409), closed(body), takenOver().
-export function createCheckin({ transport, token, tab, urls, countdown, timers, hooks }) {
+// tab, device: this page's tab id and its browser's device id (tab.js), both said in the hello.
+export function createCheckin({ transport, token, tab, device, urls, countdown, timers, hooks }) {
   let helloTries = 0;
 
   function retryHello() {
@@ -17,7 +18,11 @@ export function createCheckin({ transport, token, tab, urls, countdown, timers, 
   }
 
   function hello() {
-    transport.post(urls.hello, { token: token, tab: tab }).then(
+    const body = { token: token, tab: tab };
+    if (device) {
+      body.device = device;
+    }
+    transport.post(urls.hello, body).then(
       (res) => {
         if (res.ok) {
           hooks.sync(res.body.seconds_left);

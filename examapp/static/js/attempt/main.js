@@ -20,7 +20,7 @@ import { createSheet, flagOf, responseOf } from "./sheet.js";
 import { createStatusView, showStartupProblem } from "./status.js";
 import { createStore } from "./store.js";
 import { createHandIn } from "./submit.js";
-import { tabId, watchLeaving } from "./tab.js";
+import { deviceId, tabId, watchLeaving } from "./tab.js";
 import { countdownView } from "./timer.js";
 import { createTransport } from "./transport.js";
 
@@ -50,6 +50,9 @@ function start(root) {
   }
   const cfg = root.dataset;
   const token = cfg.token;
+  const random = window.crypto || window.msCrypto;
+  // which browser this is: sent with the hello and every save (the integrity analysis)
+  const device = deviceId(storageOf("localStorage"), random);
   const monotonic = () => (window.performance && performance.now ? performance.now() : Date.now());
 
   const store = createStore(storageOf("localStorage"), "examapp.attempt." + cfg.attempt);
@@ -89,6 +92,7 @@ function start(root) {
     transport: transport,
     url: cfg.saveUrl,
     token: token,
+    device: device,
     timers: timers,
     hooks: {
       blocked: () => lifecycle.stopped || relogin.isOpen || handIn.finishing,
@@ -175,7 +179,8 @@ function start(root) {
   const checkin = createCheckin({
     transport: transport,
     token: token,
-    tab: tabId(storageOf("sessionStorage"), window.crypto || window.msCrypto),
+    tab: tabId(storageOf("sessionStorage"), random),
+    device: device,
     urls: { hello: cfg.helloUrl, state: cfg.stateUrl },
     countdown: countdown,
     timers: timers,

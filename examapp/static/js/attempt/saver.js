@@ -9,13 +9,19 @@ const LAST_RETRY_MS = 30000;
 // hooks: blocked() (stopped, waiting for a login, handing in), canRetry(), settle(body),
 // sync(secondsLeft), loginNeeded(error), refused(body) (409), idle() (nothing to send),
 // problem(text) (what the status line says went wrong; "" when nothing), render().
-export function createSaver({ queue, link, transport, url, token, timers, hooks }) {
+// device: the browser's device id, sent with every save (tab.js).
+export function createSaver({ queue, link, transport, url, token, device, timers, hooks }) {
   let sending = false;
   let retryTimer = null;
   let backoff = FIRST_RETRY_MS;
 
   function envelope(saves, extra) {
-    return Object.assign({ token: token, saves: queue.outgoing(saves) }, link.account(), extra || {});
+    // built when sent: saves queued offline go with the device id like any other
+    const body = { token: token, saves: queue.outgoing(saves) };
+    if (device) {
+      body.device = device;
+    }
+    return Object.assign(body, link.account(), extra || {});
   }
 
   function scheduleRetry() {

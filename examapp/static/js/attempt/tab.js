@@ -1,6 +1,14 @@
-// Which tab this page lives in: a reload keeps its id, another tab or PC has its own.
+// Which tab this page lives in: a reload keeps its id, another tab or PC has its own. And which
+// browser: the device id, kept in localStorage, is shared by every tab of one browser profile;
+// another browser on the same PC has its own (the integrity analysis tells devices apart by it).
 const TAB_KEY = "examapp.tab";
 const LEAVING_KEY = "examapp.tab-leaving";
+const DEVICE_KEY = "examapp.device";
+const DEVICE_PATTERN = /^[0-9a-f]{32}$/;
+
+// the device id of a browser whose storage refuses it (private mode, full, disabled): this
+// page's own, kept while it lives
+let deviceInMemory = null;
 
 function newTabId(crypto) {
   let bytes = [];
@@ -32,6 +40,23 @@ export function tabId(storage, crypto) {
     id = id || newTabId(crypto);
   }
   return id;
+}
+
+// storage: the browser's localStorage (or null when it is refused); made on first use, kept after
+export function deviceId(storage, crypto) {
+  try {
+    const stored = storage.getItem(DEVICE_KEY);
+    if (stored && DEVICE_PATTERN.test(stored)) {
+      return stored;
+    }
+    const id = deviceInMemory || newTabId(crypto);
+    storage.setItem(DEVICE_KEY, id);
+    deviceInMemory = id;
+    return id;
+  } catch (e) {
+    deviceInMemory = deviceInMemory || newTabId(crypto);
+    return deviceInMemory;
+  }
 }
 
 // a reload or a navigation keeps the id: say so before the page goes, forget it if it stays
