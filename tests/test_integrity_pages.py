@@ -339,3 +339,33 @@ def test_the_findings_page_says_what_this_exam_can_see(app, sitting, as_role):
     _compute(app, sitting)
     html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity").get_data(as_text=True)
     assert "登记了 1 个考场地址或网段" in html
+
+
+def test_a_neighbour_answering_seconds_after_another_is_a_timing_finding_with_both_timelines(
+    app, sitting, plan, as_role
+):
+    planted = {i for pair in plan.copy_pairs for i in pair} | set(plan.impersonated + plan.fast + plan.two_places)
+    unit = next(u for u in plan.units if sum(1 for a in plan.attempts if a.unit == u and a.index not in planted) >= 2)
+    leader, follower = [a.index for a in plan.attempts if a.unit == unit and a.index not in planted][:2]
+    leader_id, follower_id = _ids(sitting, [leader, follower])
+    with app.app_context():
+        led = {
+            item.question_version_id: item.first_answered_at
+            for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == leader_id))
+        }
+        followed = 0
+        for item in db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == follower_id)):
+            if item.question_version_id in led and item.response is not None:
+                item.first_answered_at = item.answered_at = led[item.question_version_id] + timedelta(seconds=4)
+                followed += 1
+        db.session.commit()
+    assert followed >= 20
+    _compute(app, sitting)
+    found = _findings(app, sitting["exam_id"])
+    key = finding_key(FindingKind.TIMING, [leader_id, follower_id])
+    assert key in found and found[key].attempt_ids == [leader_id, follower_id]
+    assert found[key].level in ("high", "medium") and found[key].evidence["followed"] == followed
+    assert [f for f in found.values() if f.kind == FindingKind.TIMING] == [found[key]]
+    html = as_role("office").get(f"/exams/{sitting['exam_id']}/integrity/{found[key].id}").get_data(as_text=True)
+    assert 'data-testid="aligned-answers"' in html and html.count('data-followed="1"') == followed
+    assert "+4 秒" in html and 'data-testid="timeline"' in html

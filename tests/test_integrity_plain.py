@@ -227,3 +227,20 @@ def test_the_findings_say_what_this_exam_can_see_of_copying():
     assert f"平均答错 {power['mean_wrong']:.1f} 题" in words and "无法从答案中发现" in words
     weaker = analyse(to_sitting(simulate(people=300, seed=2, copy_pairs=0, stand_in=False, mean_ability=0.5)))[1]
     assert weaker["copying_power"]["detection"][-1]["rate"] > power["detection"][-1]["rate"]
+
+
+def test_a_neighbour_answering_seconds_after_the_source_is_found_by_timing():
+    from tests.integrity_simulation import simulate_sitting
+
+    data, truth = simulate_sitting(3, people=240, fixed_paper=True, copy_pairs=(0.6,))
+    pair = truth["copy_pairs"][0]
+    drafts, stats = analyse(sitting_from_data(data))
+    timing = [d for d in drafts if d.kind == "timing"]
+    assert [sorted(d.attempt_ids) for d in timing] == [sorted((pair["source"], pair["copier"]))]
+    found = timing[0]
+    assert found.attempt_ids == [pair["source"], pair["copier"]]  # the leader first
+    assert found.level in ("high", "medium") and found.evidence["followed"] >= 8
+    assert 0.2 <= stats["timing_share"] < 0.5 and stats["timing_reference_pairs"] > 1000
+    # the same sitting without the copier following: nothing by timing
+    honest, _truth = simulate_sitting(3, people=240, fixed_paper=True)
+    assert not [d for d in analyse(sitting_from_data(honest))[0] if d.kind == "timing"]

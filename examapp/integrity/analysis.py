@@ -124,11 +124,18 @@ def finding_key(kind, ids):
 
 def analyse(sitting, settings=None):
     """Every check over ``sitting``: (drafts sorted by strength, figures of the run)."""
-    from . import copying, devices, speed
+    from . import copying, devices, speed, timing
 
     settings = settings or Settings()
     drafts, stats = [], {}
-    for check in (devices.same_device, devices.two_addresses, copying.copying_and_units, speed.implausible_speed):
+    checks = (
+        devices.same_device,
+        devices.two_addresses,
+        copying.copying_and_units,
+        timing.following,
+        speed.implausible_speed,
+    )
+    for check in checks:
         found, figures = check(sitting, settings)
         drafts.extend(found)
         stats.update(figures)

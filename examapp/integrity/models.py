@@ -22,8 +22,9 @@ class FindingKind:
     COPYING = "copying"
     SPEED = "speed"
     UNIT = "unit"
+    TIMING = "timing"
 
-    ALL = (SAME_DEVICE, SAME_ADDRESS, TWO_ADDRESSES, COPYING, SPEED, UNIT)
+    ALL = (SAME_DEVICE, SAME_ADDRESS, TWO_ADDRESSES, COPYING, TIMING, SPEED, UNIT)
     LABELS = {
         SAME_DEVICE: "同一设备同时作答多份答卷",
         SAME_ADDRESS: "同一地址同时作答多份答卷",
@@ -31,6 +32,7 @@ class FindingKind:
         COPYING: "相同错误答案远超偶然",
         SPEED: "高分而答题用时异常短",
         UNIT: "单位内答案雷同远超偶然",
+        TIMING: "同考场答题先后紧随远超偶然",
     }
     SHORT_LABELS = {
         SAME_DEVICE: "同设备多账号",
@@ -39,6 +41,7 @@ class FindingKind:
         COPYING: "疑似抄袭",
         SPEED: "用时异常短",
         UNIT: "单位答案雷同",
+        TIMING: "答题紧随",
     }
 
 
@@ -70,7 +73,7 @@ class Finding(db.Model):
     __table_args__ = (
         UniqueConstraint("exam_id", "key", name="uq_integrity_findings_exam_id_key"),
         CheckConstraint(
-            "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit')",
+            "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit', 'timing')",
             name="kind",
         ),
         CheckConstraint("level IN ('high', 'medium', 'low')", name="level"),

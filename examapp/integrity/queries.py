@@ -259,3 +259,63 @@ def answer_text(version, response):
         index = ord(letter) - ord("A")
         texts.append(f"{letter}．{options[index]}" if 0 <= index < len(options) else letter)
     return "；".join(texts)
+
+
+@dataclass
+class AlignedAnswer:
+    """One question both answered, with each one's first answer time (a timing finding's evidence)."""
+
+    version: object
+    position_a: int
+    position_b: int
+    first_a: object
+    first_b: object
+    answer_a: str
+    answer_b: str
+    wrong_a: bool
+    wrong_b: bool
+
+    @property
+    def lag_seconds(self):
+        return (self.first_b - self.first_a).total_seconds()
+
+    def follows(self, window):
+        return 0 < self.lag_seconds <= window
+
+
+def aligned_answers(leader, follower):
+    """The questions both attempts answered with a first answer time, in the leader's order of answering."""
+    items = (
+        db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id.in_((leader.id, follower.id))))
+        .scalars()
+        .all()
+    )
+    by_attempt = {leader.id: {}, follower.id: {}}
+    for item in items:
+        if item.first_answered_at is not None and item.response is not None:
+            by_attempt[item.attempt_id][item.question_version_id] = item
+    common = set(by_attempt[leader.id]) & set(by_attempt[follower.id])
+    versions = (
+        {v.id: v for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(common)))}
+        if common
+        else {}
+    )
+    rows = []
+    for version_id in common:
+        version = versions[version_id]
+        a, b = by_attempt[leader.id][version_id], by_attempt[follower.id][version_id]
+        rows.append(
+            AlignedAnswer(
+                version=version,
+                position_a=a.position,
+                position_b=b.position,
+                first_a=a.first_answered_at,
+                first_b=b.first_answered_at,
+                answer_a=answer_text(version, a.response),
+                answer_b=answer_text(version, b.response),
+                wrong_a=_is_wrong(a, version),
+                wrong_b=_is_wrong(b, version),
+            )
+        )
+    rows.sort(key=lambda r: (r.first_a, r.position_a))
+    return rows

@@ -117,10 +117,12 @@ def finding(exam_id, finding_id):
 
 def _render_finding(exam, finding, form):
     people = queries.involved(finding)
-    shared = lead = None
+    shared = lead = aligned = None
     if finding.kind == FindingKind.COPYING and len(people) == 2:
         shared = queries.shared_answers(people[0].attempt, people[1].attempt)
         lead = pace.lead(shared)
+    if finding.kind == FindingKind.TIMING and len(people) == 2:
+        aligned = queries.aligned_answers(people[0].attempt, people[1].attempt)
     return render_template(
         "integrity/finding.html",
         exam=exam,
@@ -128,6 +130,7 @@ def _render_finding(exam, finding, form):
         people=people,
         shared=shared,
         lead=lead,
+        aligned=aligned,
         detail_limit=queries.TIMELINE_LIMIT,
         timeline=queries.timeline(people),
         form=form,

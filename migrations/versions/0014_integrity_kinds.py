@@ -1,5 +1,6 @@
-"""integrity findings: the kind "same_address" (several accounts answered from one address at
-once outside the exam's declared rooms)
+"""integrity findings: the kinds "same_address" (several accounts answered from one address at
+once outside the exam's declared rooms) and "timing" (one person answering question after
+question within seconds of another in the same room)
 
 Revision ID: 0014_integrity_kinds
 Revises: 0013_keep_option_order
@@ -15,7 +16,7 @@ down_revision = "0013_keep_option_order"
 branch_labels = None
 depends_on = None
 
-NEW = "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit')"
+NEW = "kind IN ('same_device', 'same_address', 'two_addresses', 'copying', 'speed', 'unit', 'timing')"
 OLD = "kind IN ('same_device', 'two_addresses', 'copying', 'speed', 'unit')"
 
 
@@ -30,5 +31,5 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM integrity_findings WHERE kind = 'same_address'")
+    op.execute("DELETE FROM integrity_findings WHERE kind IN ('same_address', 'timing')")
     _replace(OLD)
