@@ -152,3 +152,17 @@ def test_a_device_missing_on_either_side_is_no_change_by_itself():
     assert not same_client(("a", "ua", ONE), ("a", "ua", TWO))
     assert not same_client(("a", "ua", None), ("b", "ua", None))
     assert not same_client(None, ("a", "ua", None))
+
+
+def test_the_hand_in_names_its_device_like_a_save(app, sitting):
+    _hello(sitting, device=ONE)
+    _save(sitting, 1, device=ONE)
+    payload = {"token": sitting.token, "saves": [{"seq": 2, "position": 1, "response": "B"}], "device": TWO}
+    reply = sitting.client.post(
+        f"/attempt/{sitting.attempt_id}/submit",
+        data=json.dumps(payload),
+        headers={"Content-Type": "application/json", "X-CSRFToken": sitting.csrf, "Accept": "application/json"},
+    )
+    assert reply.status_code == 200 and reply.json["status"] == "submitted", reply.get_data(as_text=True)
+    changes = _changes(app, sitting.attempt_id)
+    assert len(changes) == 1 and changes[0][1]["device"] == TWO and changes[0][1]["from_device"] == ONE

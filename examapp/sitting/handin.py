@@ -20,7 +20,9 @@ from .services import submit_attempt
 TIME_UP_TOLERANCE = timedelta(seconds=5)
 
 
-def finish_attempt(attempt, token, saves=None, *, time_up=False, address=None, user_agent=None, evidence=None):
+def finish_attempt(
+    attempt, token, saves=None, *, time_up=False, address=None, user_agent=None, device=None, evidence=None
+):
     """The examinee's hand-in: the last saves first (same transaction), then submit and grade.
 
     Idempotent. Returns the saves' result (see ``saving.save_responses``) with "submitted":
@@ -33,7 +35,9 @@ def finish_attempt(attempt, token, saves=None, *, time_up=False, address=None, u
     if attempt.state == AttemptState.SUBMITTED and not saves:
         return {**result, "submitted": True}
     if saves:
-        result = save_responses(attempt, token, saves, address=address, user_agent=user_agent, evidence=evidence)
+        result = save_responses(
+            attempt, token, saves, address=address, user_agent=user_agent, device=device, evidence=evidence
+        )
     else:
         page_mode(attempt, token, db.session.get(Exam, attempt.exam_id), utcnow())
     if attempt.state != AttemptState.IN_PROGRESS:

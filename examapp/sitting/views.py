@@ -313,6 +313,7 @@ def _submit_json(attempt):
             payload.get("saves"),
             time_up=time_up,
             evidence=_evidence(payload),
+            device=payload.get("device"),
             **_client(),
         )
     except SaveRefused as exc:
