@@ -10,10 +10,9 @@ the options were shown in (responses are stored in the version's own letters).
 
 import json
 import math
-from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Float, Text, cast, func, select
 
 from ..auth.models import User
 from ..bank.grading import grade_response
@@ -92,7 +91,7 @@ def _items(exam_id, index_of):
             AttemptItem.question_version_id,
             func.coalesce(AttemptItem.key_version_id, AttemptItem.question_version_id),
             cast(AttemptItem.response, Text),
-            AttemptItem.first_answered_at,
+            _epoch(AttemptItem.first_answered_at),
         )
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(Attempt.exam_id == exam_id, AttemptItem.response.isnot(None))
@@ -138,7 +137,7 @@ def _items(exam_id, index_of):
         ver.append(version_id)
         code.append(found[0])
         wrong.append(found[1])
-        first.append(_seconds(first_at))
+        first.append(math.nan if first_at is None else first_at)
     return (
         np.array(att, dtype=np.int64),
         np.array(ver, dtype=np.int64),
@@ -148,15 +147,13 @@ def _items(exam_id, index_of):
     )
 
 
-def _seconds(moment):
-    """POSIX seconds of a time read by the driver (SQLite gives text, PostgreSQL a datetime); NaN if none."""
-    if moment is None:
-        return math.nan
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+def _epoch(column):
+    """POSIX seconds of a time column as a float, computed by the database (800,000 rows of
+    datetimes made and converted in Python would cost seconds): PostgreSQL's epoch, SQLite's
+    Julian day (the column holds UTC text there)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - 2440587.5) * 86400.0
 
 
 def _raw_rows(stmt):
