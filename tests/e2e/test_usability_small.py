@@ -229,3 +229,27 @@ def test_an_import_with_a_bad_phone_names_the_row_and_imports_nothing(page, logi
     with e2e_app.app_context():
         assert db.session.scalar(select(User).where(User.username.in_(["phone_e2e_a", "phone_e2e_b"]))) is None
         db.session.remove()
+
+
+def test_a_question_with_number_options_keeps_its_order(page, login, screenshot, e2e_app):
+    with e2e_app.app_context():
+        exam_factories.shared_small_bank()
+        db.session.commit()
+    page.set_viewport_size(SMALL)
+    login("admin")
+    expect(page.get_by_test_id("whoami")).to_be_visible()
+    page.goto("/bank/new")
+    category = page.locator("#category_id option:not([value=''])").first.get_attribute("value")
+    page.locator("#category_id").select_option(category)
+    page.get_by_label("题干").fill("女职工正常生育享受的国家规定产假为（  ）天（浏览器测试）。")
+    for letter, days in zip("ABCD", ("90", "98", "120", "128"), strict=True):
+        page.locator(f"input[name='option_{letter}']").fill(days)
+    page.get_by_label("选项B为正确答案").check()
+    keep = page.get_by_label(re.compile("选项顺序固定"))
+    expect(keep).to_be_visible()
+    keep.check()
+    page.get_by_label("依据（政策文件及条款）").fill("《女职工劳动保护特别规定》第七条")
+    screenshot("bank_form_keep_option_order_1024.png")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/bank/\d+$"))
+    expect(page.locator("body")).to_contain_text("固定（考试打乱选项时此题不打乱）")
