@@ -58,16 +58,23 @@ def unit_found(drafts, unit=1):
 
 
 def honest_rows(clock, args):
-    flagged, low, any_flagged, examples = Counter(), Counter(), 0, []
+    """Honest sittings, even seeds with each person's own draw of questions, odd ones with one fixed paper."""
+    flagged = {False: Counter(), True: Counter()}
+    low, any_flagged, examples = Counter(), Counter(), []
     for seed in range(args.seeds):
+        fixed = seed % 2 == 1
         drafts, _truth = clock.run(
-            seed, people=args.people, declare_rooms=args.declare_rooms, same_build_share=1.0 if seed % 2 else 0.9
+            seed,
+            people=args.people,
+            declare_rooms=args.declare_rooms,
+            fixed_paper=fixed,
+            same_build_share=1.0 if seed % 4 < 2 else 0.9,
         )
         kinds = {d.kind for d in drafts if d.level in FLAGGED}
-        flagged.update(kinds)
+        flagged[fixed].update(kinds)
         low.update({d.kind for d in drafts if d.level == "low"})
         if kinds:
-            any_flagged += 1
+            any_flagged[fixed] += 1
             examples.append(
                 (seed, sorted((d.kind, d.level, round(float(d.strength), 2)) for d in drafts if d.level in FLAGGED))
             )
@@ -91,7 +98,7 @@ def planted_rows(clock, args):
         home = truth["standin_home"]["attempts"]
         found["stand-in at home, three browsers: same_address"] += bool(involving(drafts, ("same_address",), home))
         found["stand-in at home, three browsers: any kind"] += bool(
-            involving(drafts, FindingKind.ALL + ("timing",), home)
+            involving(drafts, (*FindingKind.ALL, "timing"), home)
         )
         fast = [truth["fast_scorer"]["attempt"]]
         found["100 in five minutes: speed"] += bool(involving(drafts, ("speed",), fast))
@@ -142,12 +149,23 @@ def main():
     command = shlex.join([".venv/bin/python", "benchmarks/integrity_calibration.py", *sys.argv[1:]])
     print(f"    {command}\n")
     rooms = "declared" if args.declare_rooms else "not declared"
-    print(f"{args.seeds} honest sittings of {args.people} people (rooms {rooms}):\n")
-    print("| kind | honest sittings with a finding at 中/高 | at 低 |")
-    print("|---|---|---|")
-    for kind in (*FindingKind.ALL, "timing"):
-        print(f"| {kind} | {percent(flagged[kind], args.seeds)} | {percent(low[kind], args.seeds)} |")
-    print(f"| **any** | **{percent(any_flagged, args.seeds)}** | |")
+    drawn, fixed = (args.seeds + 1) // 2, args.seeds // 2
+    print(f"{args.seeds} honest sittings of {args.people} people (rooms {rooms}; {drawn} with each person's")
+    print(f"own draw of questions, {fixed} with one fixed paper):\n")
+    print("| kind | 中/高, own draws | 中/高, fixed paper | 中/高, all | 低, all |")
+    print("|---|---|---|---|---|")
+    kinds = (*FindingKind.ALL, *(k for k in ("timing",) if k not in FindingKind.ALL))
+    for kind in kinds:
+        both = flagged[False][kind] + flagged[True][kind]
+        print(
+            f"| {kind} | {percent(flagged[False][kind], drawn)} | {percent(flagged[True][kind], fixed)} "
+            f"| {percent(both, args.seeds)} | {percent(low[kind], args.seeds)} |"
+        )
+    total_any = any_flagged[False] + any_flagged[True]
+    print(
+        f"| **any** | **{percent(any_flagged[False], drawn)}** | **{percent(any_flagged[True], fixed)}** "
+        f"| **{percent(total_any, args.seeds)}** | |"
+    )
     for seed, kinds in examples[:10]:
         print(f"\n- honest seed {seed}: {kinds}")
 

@@ -180,11 +180,14 @@ def test_planted_cases_are_what_they_say():
 
 # --- calibration: honest sittings ---------------------------------------------------------
 
-#: ten honest sittings: rooms declared or not, NAT rooms of 2, 6 and 20 on one build, two uplinks, quick people
+#: ten honest sittings: rooms declared or not, own draws or one fixed paper (neighbours then answer the
+#: same questions in the same order at about the same pace), NAT rooms of 2, 6 and 20 on one build,
+#: two uplinks, quick people
 HONEST = [
     {
         "seed": seed,
         "declare_rooms": seed % 2 == 0,
+        "fixed_paper": seed % 4 in (1, 2),
         "room_sizes": (2, 6, 20) if seed % 3 else (2, 6, 10, 20, 30),
         "same_build_share": 1.0 if seed % 4 < 2 else 0.9,
         "two_uplink_share": 0.3,
