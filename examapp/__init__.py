@@ -27,6 +27,7 @@ from .imports import models as _import_models  # noqa: F401
 from .integrity import models as _integrity_models  # noqa: F401
 from .numbers import plain
 from .org import models as _org_models  # noqa: F401
+from .practice import models as _practice_models  # noqa: F401
 from .request_context import client_address
 from .results import models as _results_models  # noqa: F401
 from .sitting import models as _sitting_models  # noqa: F401

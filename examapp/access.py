@@ -60,6 +60,12 @@ PERMISSIONS = {
     "integrity.view": {Role.EXAM_ADMIN, Role.OFFICE},
     #: marking a finding reviewed: the office
     "integrity.review": {Role.OFFICE},
+    #: practising the bank and sitting mock exams (one's own; never while an exam is in progress)
+    "practice.use": {Role.EXAMINEE},
+    #: which categories are open for practice, and the city-wide switch for an exam day
+    "practice.manage": {Role.EXAM_ADMIN},
+    #: unit readiness (district admins: their own district)
+    "readiness.view": {Role.EXAM_ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE},
 }
 
 #: endpoints a user who must change the password may still reach
