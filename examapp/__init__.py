@@ -109,6 +109,7 @@ def register_blueprints(app):
     from .integrity.views import bp as integrity_bp
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
+    from .practice.views import bp as practice_bp
     from .results.analysis_views import bp as analysis_bp
     from .results.corrections_views import bp as corrections_bp
     from .results.late_views import bp as late_review_bp
@@ -132,6 +133,7 @@ def register_blueprints(app):
         corrections_bp,
         *accreditation_bps,
         integrity_bp,
+        practice_bp,
     ):
         app.register_blueprint(bp)
 
