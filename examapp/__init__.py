@@ -109,6 +109,7 @@ def register_blueprints(app):
     from .integrity.views import bp as integrity_bp
     from .monitor.views import bp as monitor_bp
     from .org.views import bp as org_bp
+    from .practice.mock_views import bp as mock_bp
     from .practice.views import bp as practice_bp
     from .results.analysis_views import bp as analysis_bp
     from .results.corrections_views import bp as corrections_bp
@@ -134,6 +135,7 @@ def register_blueprints(app):
         *accreditation_bps,
         integrity_bp,
         practice_bp,
+        mock_bp,
     ):
         app.register_blueprint(bp)
 
