@@ -8,11 +8,12 @@ answer is checked with the exam save's own rules (``sitting.saving.rule_of`` /
 key sent back. Services flush; the request commits.
 """
 
+import functools
 import random
 from collections import namedtuple
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, null, select, union_all
 
 from ..audit.services import record_change, register_actions
 from ..bank.card import JUDGE_CHOICES, shown_letters
@@ -56,24 +57,80 @@ class AnswerRefused(DomainError):
 # --- closed book and the switch -------------------------------------------------------------------
 
 
-def ensure_no_exam_in_progress(user, now=None):
-    """Raise PracticeRefused while ``user`` has an exam attempt in progress and not past its
-    deadline plus grace (an overdue one the sweep has not closed yet no longer counts)."""
-    rows = db.session.execute(
+@functools.cache
+def _exams_in_progress():
+    """The person's attempts in progress with their exam's grace (built once: it runs on every
+    practice request)."""
+    return (
         select(Attempt.deadline_at, Exam.grace_seconds)
         .join(Exam, Exam.id == Attempt.exam_id)
-        .where(Attempt.user_id == user.id, Attempt.state == AttemptState.IN_PROGRESS)
-    ).all()
+        .where(Attempt.user_id == bindparam("user_id"), Attempt.state == AttemptState.IN_PROGRESS)
+    )
+
+
+def ensure_no_exam_in_progress(user, now=None, attempts=None):
+    """Raise PracticeRefused while ``user`` has an exam attempt in progress and not past its
+    deadline plus grace (an overdue one the sweep has not closed yet no longer counts).
+    ``attempts``: the person's (deadline, grace seconds) in progress, when already read."""
+    rows = attempts if attempts is not None else db.session.execute(_exams_in_progress(), {"user_id": user.id}).all()
     now = now or utcnow()
     if any(now <= deadline + timedelta(seconds=grace) for deadline, grace in rows):
         raise PracticeRefused(CLOSED_BOOK_MESSAGE, "exam_in_progress")
 
 
-def practice_settings():
-    """The settings row, or an unsaved default one (open, every published question)."""
-    return db.session.get(PracticeSettings, SETTINGS_ID) or PracticeSettings(
-        id=SETTINGS_ID, closed=False, closed_note=None, category_ids=None
+#: what practice reads of the settings on every request
+Settings = namedtuple("Settings", "closed closed_note category_ids")
+DEFAULT_SETTINGS = Settings(False, None, None)
+
+
+@functools.cache
+def _settings_columns():
+    return select(PracticeSettings.closed, PracticeSettings.closed_note, PracticeSettings.category_ids).where(
+        PracticeSettings.id == SETTINGS_ID
     )
+
+
+def practice_settings():
+    """The switch and the open categories (open, every published question, until first saved)."""
+    row = db.session.execute(_settings_columns()).first()
+    return Settings(bool(row.closed), row.closed_note, row.category_ids) if row is not None else DEFAULT_SETTINGS
+
+
+@functools.cache
+def _gate_rows():
+    """The person's attempts in progress and the settings row in one statement (every practice
+    request reads both): (deadline, grace, NULL, NULL, NULL) rows, then (NULL, NULL, closed,
+    note, categories)."""
+    empty = (
+        null().cast(PracticeSettings.closed.type),
+        null().cast(PracticeSettings.closed_note.type),
+        null().cast(PracticeSettings.category_ids.type),
+    )
+    attempts = _exams_in_progress().add_columns(*empty)
+    settings = select(
+        null().cast(Attempt.deadline_at.type),
+        null().cast(Exam.grace_seconds.type),
+        PracticeSettings.closed,
+        PracticeSettings.closed_note,
+        PracticeSettings.category_ids,
+    ).where(PracticeSettings.id == SETTINGS_ID)
+    return union_all(attempts, settings)
+
+
+def open_practice(user, now=None):
+    """The settings, if ``user`` may practise now; else PracticeRefused (an exam in progress first,
+    then the switch). Both are read in one statement."""
+    rows = db.session.connection().execute(_gate_rows(), {"user_id": user.id}).all()
+    ensure_no_exam_in_progress(user, now, attempts=[row[:2] for row in rows if row[0] is not None])
+    found = [row for row in rows if row[0] is None]
+    settings = Settings(bool(found[0][2]), found[0][3], found[0][4]) if found else DEFAULT_SETTINGS
+    ensure_practice_open(settings)
+    return settings
+
+
+def settings_row():
+    """The settings row as stored (None until first saved), for the settings page."""
+    return db.session.get(PracticeSettings, SETTINGS_ID)
 
 
 def ensure_practice_open(settings):
@@ -228,7 +285,35 @@ def key_as_shown(version, order):
     return "；".join(f"第{i}空：" + " 或 ".join(alts) for i, alts in enumerate(version.answer, start=1))
 
 
-Outcome = namedtuple("Outcome", "answer correct key explanation source question_id version_id order")
+Outcome = namedtuple("Outcome", "correct key explanation source question_id version_id order")
+
+
+@functools.cache
+def _answered_question():
+    """What answering needs of a question and the version shown, in one statement built once."""
+    return (
+        select(
+            Question.status,
+            Question.category_id,
+            QuestionVersion.qtype,
+            QuestionVersion.options,
+            QuestionVersion.keep_option_order,
+            QuestionVersion.answer,
+            QuestionVersion.stem,
+            QuestionVersion.explanation,
+            QuestionVersion.source,
+            select(WrongBookEntry.id)
+            .where(
+                WrongBookEntry.user_id == bindparam("user_id"),
+                WrongBookEntry.question_id == Question.id,
+                WrongBookEntry.cleared_at.is_(None),
+            )
+            .scalar_subquery()
+            .label("in_book"),
+        )
+        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+        .where(Question.id == bindparam("question_id"), QuestionVersion.id == bindparam("version_id"))
+    )
 
 
 def answer_question(user, settings, question_id, version_id, order, response, shown_at=None, now=None):
@@ -240,15 +325,13 @@ def answer_question(user, settings, question_id, version_id, order, response, sh
     """
     if type(question_id) is not int or type(version_id) is not int:
         raise AnswerRefused("题号无效")
-    row = db.session.execute(
-        select(Question, QuestionVersion)
-        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
-        .where(Question.id == question_id, QuestionVersion.id == version_id)
+    connection = db.session.connection()
+    version = connection.execute(
+        _answered_question(), {"question_id": question_id, "version_id": version_id, "user_id": user.id}
     ).first()
-    if row is None:
+    if version is None:
         raise AnswerRefused("没有这道试题", "unknown", 404)
-    question, version = row
-    _check_open(settings, question)
+    _check_open(settings, version)
     order = parse_order(order, version)
     try:
         cleaned = clean_response(rule_of(version), response)
@@ -263,26 +346,29 @@ def answer_question(user, settings, question_id, version_id, order, response, sh
     seconds = None
     if type(shown_at) is int and shown_at > 0:
         seconds = max(0, min(MAX_SECONDS, int(now.timestamp()) - shown_at))
-    answer = PracticeAnswer(
-        user_id=user.id,
-        question_id=question.id,
-        question_version_id=version.id,
-        category_id=question.category_id,
-        response=cleaned,
-        correct=correct,
-        answered_at=now,
-        seconds=seconds,
+    connection.execute(
+        PracticeAnswer.__table__.insert(),
+        {
+            "user_id": user.id,
+            "question_id": question_id,
+            "question_version_id": version_id,
+            "category_id": version.category_id,
+            "response": cleaned,
+            "correct": correct,
+            "answered_at": now,
+            "seconds": seconds,
+        },
     )
-    db.session.add(answer)
-    wrongbook.note_answer(user.id, question.id, question.category_id, correct, now)
+    if not correct or version.in_book is not None:
+        # a right answer to a question not in the 错题本 changes nothing there: no statement for it
+        wrongbook.note_answer(user.id, question_id, version.category_id, correct, now)
     return Outcome(
-        answer,
         correct,
         key_as_shown(version, order),
         version.explanation or "",
         version.source or "",
-        question.id,
-        version.id,
+        question_id,
+        version_id,
         order,
     )
 

@@ -35,9 +35,8 @@ def closed_book():
     if request.endpoint not in EXAMINEE_ENDPOINTS or not current_user.is_authenticated:
         return None
     try:
-        services.ensure_no_exam_in_progress(current_user)
-        g.practice_settings = services.practice_settings()
-        services.ensure_practice_open(g.practice_settings)
+        # ensure_no_exam_in_progress and ensure_practice_open, on one statement's rows
+        g.practice_settings = services.open_practice(current_user)
     except services.PracticeRefused as exc:
         return _refusal(exc, 409)
     return None
@@ -170,7 +169,7 @@ def wrong_book():
 @bp.route("/settings", methods=["GET", "POST"])
 @requires("practice.manage")
 def settings():
-    current = services.practice_settings()
+    current = services.settings_row() or services.DEFAULT_SETTINGS
     categories = services.category_tree()
     form = SettingsForm(
         data={
