@@ -548,3 +548,17 @@ def test_no_results_monitor_integrity_or_accreditation_code_reads_the_mock_table
             text = path.read_text(encoding="utf-8")
             for name in ("MockAttempt", "MockItem", "mock_attempts", "mock_items", "practice.mock"):
                 assert name not in text or package == "readiness", f"{path} reads {name}"
+
+
+def test_a_second_hand_in_is_refused_and_the_wrong_book_counts_once(ctx, world):
+    exam = factories.exam(world, publish=True)
+    mock = mocks.start_mock(_kaosheng(), exam, seed=4)
+    first = mock.items[0]
+    wrong = _wrong(first.version.qtype, first.version.answer, first.version.options)
+    mocks.hand_in(mock, [{"position": first.position, "response": wrong}])
+    with pytest.raises(mocks.MockRefused):
+        mocks.hand_in(mock, [{"position": first.position, "response": wrong}])
+    with pytest.raises(mocks.MockRefused):
+        mocks.save_answers(mock, [{"position": first.position, "response": first.version.answer}])
+    entry = db.session.scalar(select(WrongBookEntry).where(WrongBookEntry.question_id == first.version.question_id))
+    assert entry.wrong_count == 1 and first.response == wrong and mock.score == 0

@@ -271,13 +271,24 @@ def seconds_left(mock, now=None):
     return max(0, int((mock.deadline_at - (now or utcnow())).total_seconds()))
 
 
+def _lock(mock):
+    """Lock the mock's row for the rest of the request and read it again: a save, a hand-in and
+    the deadline's hand-in of one mock run one after another, so nothing is stored after grading
+    and nothing is graded twice."""
+    db.session.execute(select(MockAttempt.id).where(MockAttempt.id == mock.id).with_for_update())
+    db.session.refresh(mock)
+
+
 def close_if_overdue(mock, now=None):
     """Hand in a mock whose deadline (and grace) has passed, with the answers it holds. True if it did."""
     now = now or utcnow()
-    if mock.state == MockState.IN_PROGRESS and now > mock.deadline_at + GRACE:
-        hand_in(mock, now=now)
-        return True
-    return False
+    if mock.state != MockState.IN_PROGRESS or now <= mock.deadline_at + GRACE:
+        return False
+    _lock(mock)
+    if mock.state != MockState.IN_PROGRESS:
+        return False
+    hand_in(mock, now=now)
+    return True
 
 
 def close_overdue_mocks(user):
@@ -325,6 +336,7 @@ def parse_answers(mock, answers):
 def save_answers(mock, answers, now=None):
     """Store the page's answers (all or none). Raises MockRefused once the mock is over."""
     now = now or utcnow()
+    _lock(mock)
     if mock.state != MockState.IN_PROGRESS or now > mock.deadline_at + GRACE:
         raise MockRefused("本次模拟考试已结束，不能再修改答案。", "closed")
     parsed = parse_answers(mock, answers)
@@ -339,6 +351,7 @@ def hand_in(mock, answers=None, now=None):
     """Store the last answers (if still in time), grade every item at once, note each answered one
     in the person's 错题本, and mark the mock submitted. Returns the score (out of 100)."""
     now = now or utcnow()
+    _lock(mock)
     if mock.state != MockState.IN_PROGRESS:
         raise MockRefused("本次模拟考试已交卷。", "submitted")
     if answers is not None and now <= mock.deadline_at + GRACE:

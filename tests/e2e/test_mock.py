@@ -144,3 +144,17 @@ def test_an_examinee_takes_a_mock_exam_and_reads_the_review(axe_page, screenshot
     page.goto("/practice/mock")
     expect(page.get_by_test_id("mock-history")).to_contain_text("已交卷")
     expect(page.get_by_test_id("mock-history")).to_contain_text("查看答卷")
+
+
+def test_the_page_hands_in_when_the_time_is_up(axe_page, examinee):
+    page = axe_page
+    page.clock.install()
+    log_in(page, examinee, PASSWORD)
+    page.goto("/practice/mock")
+    page.get_by_test_id("start-default").click()
+    expect(page.get_by_test_id("mock-title")).to_contain_text("模拟考试（不计成绩）")
+    page.locator(".attempt-question").first.locator(".question-card input").first.check()
+    page.clock.fast_forward(3601 * 1000)
+    expect(page).to_have_url(re.compile(r"/practice/mock/\d+/review$"))
+    expect(page.get_by_test_id("mock-score")).to_be_visible()
+    expect(page.locator("[data-outcome=right], [data-outcome=wrong], [data-outcome=partial]")).to_have_count(1)
