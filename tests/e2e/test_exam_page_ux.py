@@ -57,6 +57,21 @@ def test_the_exam_page_by_keyboard_alone(page, login, screenshot, e2e_app, exami
     attempt_id = start(page, exam_id)
     expect_saved(page)
 
+    # 跳到答题卡: hidden until the first Tab from the top of the page reaches it, then shown; Enter
+    # puts the focus on the answer card, and the next Tab on its first question's number
+    skip = page.get_by_test_id("skip-to-card")
+    assert skip.bounding_box()["width"] <= 1
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("跳到答题卡")
+    assert skip.bounding_box()["width"] > 40 and skip.bounding_box()["height"] > 20
+    screenshot("exam_page_skip_to_answer_card.png")
+    page.keyboard.press("Enter")
+    card = page.get_by_role("navigation", name="答题卡")
+    expect(card).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.locator("a.nav-q").first).to_be_focused()
+
     # the top bar leads nowhere: no 首页, no 修改密码, and 退出 is behind a note
     nav = page.locator("nav.app-nav")
     expect(nav.locator("a")).to_have_count(0)
