@@ -111,6 +111,7 @@ def register_blueprints(app):
     from .org.views import bp as org_bp
     from .practice.mock_views import bp as mock_bp
     from .practice.views import bp as practice_bp
+    from .readiness.views import bp as readiness_bp
     from .results.analysis_views import bp as analysis_bp
     from .results.corrections_views import bp as corrections_bp
     from .results.late_views import bp as late_review_bp
@@ -136,6 +137,7 @@ def register_blueprints(app):
         integrity_bp,
         practice_bp,
         mock_bp,
+        readiness_bp,
     ):
         app.register_blueprint(bp)
 

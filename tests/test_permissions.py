@@ -16,6 +16,7 @@ from . import (
     matrix_integrity,
     matrix_late,
     matrix_monitor,
+    matrix_readiness,
     matrix_results,
     matrix_sitting,
 )
@@ -90,6 +91,7 @@ FEATURES = (
     matrix_accreditation_decision,
     matrix_integrity,
     matrix_late,
+    matrix_readiness,
 )
 for _feature in FEATURES:
     assert not set(EXPECTED) & set(_feature.EXPECTED), f"{_feature.__name__} repeats endpoints"
