@@ -38,6 +38,13 @@ def demo_load():
         exam = create_demo_exam()
         db.session.commit()
         click.echo(f"已创建演示考试“{exam.title}”（金水区考生，开放 7 天）")
+        from .demo.practice import create_practice_history
+
+        mocks, answers = create_practice_history(exam)
+        db.session.commit()
+        click.echo(
+            f"已为金水区考生生成练习和模拟考试记录（模拟考试 {mocks} 次，练习 {answers} 题），可在“考试准备”页查看"
+        )
         past = create_past_demo_exam()
         db.session.commit()
         click.echo(f"已创建已结束的演示考试“{past.title}”（二七区，模拟作答，可由领导小组办公室封存）")

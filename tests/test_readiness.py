@@ -138,3 +138,26 @@ def test_roster_decides_who_counts(app, world, as_role, data):
     html = as_role("district_admin").get("/readiness").get_data(as_text=True)
     assert "考试名单" in html
     assert "2 人均有近期模拟成绩" in html
+
+
+def test_demo_gives_jinshui_an_at_risk_unit(app, runner):
+    """`flask demo load`: 金水区's examinees have mocks and practice; most units comfortably pass, 纬三路社区 is at risk."""
+    from sqlalchemy import func, select
+
+    from examapp.org.models import Unit
+    from examapp.practice.models import MockItem, PracticeAnswer, WrongBookEntry
+    from examapp.readiness import report
+
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        assert db.session.scalar(select(func.count()).select_from(MockItem)) > 1000
+        assert db.session.scalar(select(func.count()).select_from(PracticeAnswer)) > 100
+        assert db.session.scalar(select(func.count()).select_from(WrongBookEntry)) > 10
+        jinshui = db.session.scalar(select(Unit).where(Unit.code == "410105"))
+        readiness = report.build(jinshui)
+        staffed = [u for u in readiness.units if u.staff]
+        assert [u.name for u in readiness.at_risk] == ["纬三路社区"]
+        comfortable = [u for u in staffed if u.forecast.mean > 96 and u.forecast.p_below < 0.1]
+        assert len(comfortable) >= 4
+        assert any(u.without_data for u in staffed)
