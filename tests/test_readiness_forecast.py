@@ -50,8 +50,10 @@ def test_calibration_of_2000_simulated_units(simulated):
     assert len(checked) >= 8
     bad = [b for b in checked if not backtest.bin_ok(b)]
     assert not bad, bad
-    # overall: the mean predicted chance matches the share that fell below within 2 points
+    # overall: the mean predicted chance matches the share that fell below within 2 points, and the
+    # bins' gaps weighted by their units (ECE) stay under 3.5 points (sampling noise alone gives ~2)
     assert abs(predicted.mean() - fell.mean()) < 0.02
+    assert backtest.calibration_error(predicted, fell) < 0.035
 
 
 def test_a_forecast_without_uncertainty_fails_the_same_check(simulated):
@@ -59,6 +61,7 @@ def test_a_forecast_without_uncertainty_fails_the_same_check(simulated):
     sim, predicted, fell = simulated
     naive = backtest.naive_chances(sim)
     assert not all(backtest.bin_ok(b) for b in backtest.calibration(naive, fell))
+    assert backtest.calibration_error(naive, fell) > 0.035
     assert backtest.brier(predicted, fell) < backtest.brier(naive, fell)
 
 

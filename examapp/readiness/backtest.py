@@ -124,3 +124,9 @@ def bin_ok(b):
 
 def brier(predicted, fell_below):
     return float(np.mean((predicted - fell_below) ** 2))
+
+
+def calibration_error(predicted, fell_below, width=0.1):
+    """The mean gap between predicted and observed per bin, weighted by the bin's units (ECE)."""
+    bins = [b for b in calibration(predicted, fell_below, width) if b.units]
+    return sum(b.units * abs(b.observed - b.predicted) for b in bins) / sum(b.units for b in bins)
