@@ -161,3 +161,28 @@ def test_demo_gives_jinshui_an_at_risk_unit(app, runner):
         comfortable = [u for u in staffed if u.forecast.mean > 96 and u.forecast.p_below < 0.1]
         assert len(comfortable) >= 4
         assert any(u.without_data for u in staffed)
+
+
+def test_weakest_categories_from_practice_and_mocks(app, world, as_role, data):
+    from examapp.bank.models import Question
+    from examapp.practice.models import PracticeAnswer
+    from tests import exam_factories
+
+    with app.app_context():
+        category = exam_factories.small_bank(per_type=1, category_name="劳动保障监察")
+        question = db.session.query(Question).filter_by(category_id=category.id).first()
+        for correct in (False, False, True):
+            db.session.add(
+                PracticeAnswer(
+                    user_id=world.accounts["examinee"].id,
+                    question_id=question.id,
+                    question_version_id=question.current_version_id,
+                    category_id=category.id,
+                    correct=correct,
+                    answered_at=utcnow() - timedelta(days=2),
+                )
+            )
+        db.session.commit()
+    html = as_role("district_admin").get(f"/readiness/units/{world.communities['a'].id}").get_data(as_text=True)
+    assert "劳动保障监察（答对 1/3）" in html  # the unit's
+    assert "劳动保障监察（1/3）" in html  # kaosheng's

@@ -6,8 +6,11 @@ from flask_login import current_user
 from ..access import requires, unit_scope
 from ..clock import display_zone
 from ..downloads import send_spreadsheet
+from ..extensions import db
+from ..org.models import Unit
 from . import report
 from .export import build_workbook
+from .queries import district_of_path
 
 bp = Blueprint("readiness", __name__, template_folder="templates", url_prefix="/readiness")
 
@@ -34,7 +37,11 @@ def index():
 @bp.get("/units/<int:unit_id>")
 @requires("readiness.view")
 def unit(unit_id):
-    result = report.build(unit_scope(current_user))
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not unit.is_assessed:
+        abort(404)
+    # only the unit's district is read (its people's levels are judged against their district)
+    result = report.build(unit_scope(current_user), district_id=district_of_path(unit.path))
     row = next((u for u in result.units if u.unit_id == unit_id), None)
     if row is None:
         abort(404)  # not an assessed unit, or outside the user's district
