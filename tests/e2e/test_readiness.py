@@ -66,3 +66,21 @@ def test_district_admin_finds_the_unit_at_risk(e2e_app, page, login, screenshot)
     page.goto("/readiness/print")
     expect(page.locator(".report-title")).to_have_text("单位考试准备情况表")
     screenshot("readiness_print_1024.png")
+
+
+def test_readiness_pages_pass_axe(e2e_app, new_context, base_url):
+    """The pages the accessibility crawl reaches through the menu: no serious or critical violation."""
+    from tests.e2e.test_accessibility import assert_no_serious_violations, axe_violations, log_in
+
+    readiness_demo(e2e_app)
+    page = new_context(bypass_csp=True).new_page()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    log_in(page, "jinshui")
+    found = {}
+    for path in ("/readiness", "/readiness/print"):
+        page.goto(path)
+        found[page.url] = axe_violations(page)
+    page.goto("/readiness")
+    page.get_by_role("status").get_by_role("link", name="纬三路社区").click()
+    found[page.url] = axe_violations(page)
+    assert_no_serious_violations(found)
