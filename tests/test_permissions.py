@@ -15,7 +15,9 @@ from . import (
     matrix_exams,
     matrix_integrity,
     matrix_late,
+    matrix_mock,
     matrix_monitor,
+    matrix_practice,
     matrix_readiness,
     matrix_results,
     matrix_sitting,
@@ -92,6 +94,8 @@ FEATURES = (
     matrix_integrity,
     matrix_late,
     matrix_readiness,
+    matrix_practice,
+    matrix_mock,
 )
 for _feature in FEATURES:
     assert not set(EXPECTED) & set(_feature.EXPECTED), f"{_feature.__name__} repeats endpoints"
