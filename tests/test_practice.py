@@ -581,3 +581,11 @@ def test_a_practice_answer_is_a_few_statements(app, practice_bank, examinee):
     statements = [s for s in statements if "SAVEPOINT" not in s]
     # ... and the 错题本's entry, read and added
     assert len(statements) == 6, [" ".join(s.split())[:24] for s in statements]
+
+
+def test_the_homes_lead_to_practice_mocks_and_the_settings(as_role):
+    examinee_home = as_role("examinee").get("/").get_data(as_text=True)
+    assert 'href="/practice"' in examinee_home and 'href="/practice/mock"' in examinee_home
+    admin_home = as_role("exam_admin").get("/").get_data(as_text=True)
+    assert 'href="/practice/settings"' in admin_home
+    assert 'href="/practice/mock"' in as_role("examinee").get("/practice").get_data(as_text=True)
