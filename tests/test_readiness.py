@@ -161,6 +161,23 @@ def test_demo_gives_jinshui_an_at_risk_unit(app, runner):
         comfortable = [u for u in staffed if u.forecast.mean > 96 and u.forecast.p_below < 0.1]
         assert len(comfortable) >= 4
         assert any(u.without_data for u in staffed)
+        # kaosheng can clear a question from the wrong book on the first run: right yesterday, once more today
+        from examapp.auth.models import User
+        from examapp.clock import local_today
+        from examapp.practice.wrongbook import note_answer
+
+        kaosheng = db.session.scalar(select(User).where(User.username == "kaosheng"))
+        ready = db.session.scalars(
+            select(WrongBookEntry).where(
+                WrongBookEntry.user_id == kaosheng.id,
+                WrongBookEntry.cleared_at.is_(None),
+                WrongBookEntry.right_streak == 1,
+                WrongBookEntry.last_right_on == local_today() - timedelta(days=1),
+            )
+        ).all()
+        assert ready
+        entry = note_answer(kaosheng.id, ready[0].question_id, ready[0].category_id, True)
+        assert entry.cleared_at is not None
 
 
 def test_weakest_categories_from_practice_and_mocks(app, world, as_role, data):

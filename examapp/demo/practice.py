@@ -119,4 +119,33 @@ def create_practice_history(exam, district_code="410105", seed=2026):
             )
             answers += 1
     db.session.flush()
+    answers += _one_to_clear(people, versions, now)
     return mocks, answers
+
+
+def _one_to_clear(people, versions, now):
+    """kaosheng's wrong book holds a question answered wrong three days ago and right yesterday:
+    answering it right once more today takes it out (two right days in a row), so a first run
+    shows the whole rule."""
+    user = next((u for u, _code in people if u.username == "kaosheng"), None)
+    if user is None or not versions:
+        return 0
+    version = versions[0]
+    right = version.answer if version.qtype != "blank" else [alts[0] for alts in version.answer]
+    for days, correct in ((3, False), (1, True)):
+        at = now - timedelta(days=days)
+        db.session.add(
+            PracticeAnswer(
+                user_id=user.id,
+                question_id=version.question_id,
+                question_version_id=version.id,
+                category_id=version.category_id,
+                response=right if correct else _wrong(version),
+                correct=correct,
+                answered_at=at,
+                seconds=30,
+            )
+        )
+        note_answer(user.id, version.question_id, version.category_id, correct, at)
+    db.session.flush()
+    return 2
