@@ -441,7 +441,9 @@ def test_the_settings_page_saves_and_is_audited(app, world, practice_bank, as_ro
         settings = db.session.get(PracticeSettings, 1)
         assert settings.category_ids == [practice_bank["social"]] and settings.closed is False
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "practice.settings"))
-        assert entry.after == {"category_ids": [practice_bank["social"]]} and entry.actor_username == "admin"
+        social = db.session.get(QuestionCategory, practice_bank["social"]).name
+        assert entry.after == {"open_categories": social} and entry.actor_username == "admin"
+        assert entry.before == {"open_categories": "全部已发布题目"}
     # a category includes its subtree: 社保登记's 填空 is open, 劳动关系 is not
     index = examinee.get("/practice").get_data(as_text=True)
     assert "社会保险 / 社保登记" in index and "劳动关系" not in index

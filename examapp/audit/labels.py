@@ -33,6 +33,10 @@ REFUSAL_ACTION = "access.refused"
 
 #: field key -> what a person calls it (keys of every feature's before/after snapshots)
 FIELD_LABELS = {
+    # practice settings
+    "practice_closed": "练习与模拟考试",
+    "closed_note": "关闭时的说明",
+    "open_categories": "开放练习的分类",
     # units and accounts
     "code": "编码",
     "name": "名称",

@@ -501,10 +501,16 @@ def update_settings(actor, *, closed, closed_note, category_ids):
 
 
 def _snapshot(settings):
+    """What the audit log shows of the settings: the switch, its note, the open categories by name."""
+    if settings.category_ids is None:
+        open_categories = "全部已发布题目"
+    else:
+        names = category_tree()
+        open_categories = "、".join(names[c].name if c in names else str(c) for c in settings.category_ids)
     return {
-        "closed": bool(settings.closed),
+        "practice_closed": "已关闭" if settings.closed else "开放",
         "closed_note": settings.closed_note,
-        "category_ids": list(settings.category_ids) if settings.category_ids is not None else None,
+        "open_categories": open_categories,
     }
 
 
