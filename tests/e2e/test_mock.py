@@ -122,7 +122,8 @@ def test_an_examinee_takes_a_mock_exam_and_reads_the_review(axe_page, screenshot
     expect(page.get_by_test_id("sheet-count")).to_have_text(f"已答 4 / {total} 题")
     expect(page.get_by_test_id("confirm-unanswered")).to_have_text(f"还有 {total - 4} 题未作答，未作答的题不得分。")
     html = page.content()
-    assert "正确答案" not in html and "依据" not in html  # nothing of the key before the hand-in
+    # nothing of the key before the hand-in: no review block, no outcome (a stem may well say 依据)
+    assert "review-key" not in html and 'data-testid="outcome-' not in html and ">正确答案</dt>" not in html
     shoot(page, screenshot_dir, "mock_page_1024.png")
 
     page.get_by_role("link", name="交卷").click()
