@@ -591,3 +591,38 @@ def test_the_homes_lead_to_practice_mocks_and_the_settings(as_role):
     admin_home = as_role("exam_admin").get("/").get_data(as_text=True)
     assert 'href="/practice/settings"' in admin_home
     assert 'href="/practice/mock"' in as_role("examinee").get("/practice").get_data(as_text=True)
+
+
+def test_a_question_on_a_fixed_paper_of_an_exam_not_yet_over_is_not_practised(app, practice_bank, examinee, world):
+    from examapp.exams.models import Exam, ExamStatus, FixedPaperItem
+    from examapp.practice.services import secret_question_ids
+
+    from . import exam_factories
+
+    with app.app_context():
+        question = db.session.scalars(
+            select(Question).where(Question.status == "published").order_by(Question.id)
+        ).first()
+        from examapp.exams.services import create_exam
+
+        exam = create_exam(None, exam_factories.settings())
+        db.session.add(
+            FixedPaperItem(exam_id=exam.id, position=1, question_version_id=question.current_version_id, points=1)
+        )
+        exam_id, question_id, version_id = exam.id, question.id, question.current_version_id
+        db.session.commit()
+        assert question_id in set(db.session.scalars(secret_question_ids()))
+    page = examinee.get("/practice/question?source=bank&mode=order").get_data(as_text=True)
+    assert f'name="question_id" value="{question_id}"' not in page
+    token = csrf_token(examinee, "/practice")
+    refused = examinee.post(
+        "/practice/answer",
+        json={"question_id": question_id, "version_id": version_id, "response": "A"},
+        headers={"X-CSRFToken": token},
+    )
+    assert refused.status_code == 403 and refused.get_json()["reason"] == "exam_paper"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PracticeAnswer)) == 0
+        db.session.get(Exam, exam_id).status = ExamStatus.CLOSED
+        db.session.commit()
+        assert question_id not in set(db.session.scalars(secret_question_ids()))

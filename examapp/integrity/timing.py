@@ -192,7 +192,7 @@ def _finding(sitting, leader, follower, x, n, p0, p, adjusted, family):
     weight = weigh(adjusted)
     summary = (
         f"{person(sitting, follower)}有 {x} 道题在{person(sitting, leader)}作答后 {WINDOW:.0f} 秒内作答"
-        f"（前后 50 秒内的 {n} 道中；同一时间在不同考场的考生之间约占 {p0:.0%}）；"
+        f"（两人作答时间相差在前 20 秒至后 30 秒内的 {n} 道中；同一时间在不同考场的考生之间约占 {p0:.0%}）；"
         f"比较了同一考场的 {family // 2} 对考生，正常作答时任何一对出现这种情况的机会{weight.chance}"
     )
     return FindingDraft(

@@ -141,6 +141,7 @@ def _practice_pool():
     allowed = open_category_ids()
     if allowed is not None:
         stmt = stmt.where(Question.category_id.in_(allowed))
+    stmt = stmt.where(Question.id.not_in(practice.secret_question_ids()))
     pool = {}
     for qid, vid, qtype, options, keep in db.session.execute(stmt):
         pool.setdefault(qtype, []).append((qid, vid, options, keep))

@@ -72,7 +72,7 @@ def start():
     exam = None
     exam_id = request.form.get("exam", "")
     if exam_id:
-        if not exam_id.isdigit():
+        if not (exam_id.isascii() and exam_id.isdigit() and len(exam_id) <= 9):
             abort(400)
         exam = db.session.get(Exam, int(exam_id))
         if exam is None:

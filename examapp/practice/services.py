@@ -22,7 +22,7 @@ from ..bank.grading import grade_response
 from ..bank.models import Question, QuestionCategory, QuestionVersion, Status
 from ..clock import local_time, local_today, utcnow
 from ..errors import DomainError
-from ..exams.models import Exam
+from ..exams.models import Exam, ExamStatus, FixedPaperItem
 from ..extensions import db
 from ..sitting.models import Attempt, AttemptState
 from ..sitting.saving import clean_response, rule_of
@@ -178,8 +178,21 @@ def category_path(categories, cid):
     return " / ".join(reversed(names))
 
 
+def secret_question_ids():
+    """The questions on a fixed paper of an exam not yet over: never practised nor drawn into a
+    mock (their keys are that exam's), until the exam closes."""
+    return (
+        select(QuestionVersion.question_id)
+        .join(FixedPaperItem, FixedPaperItem.question_version_id == QuestionVersion.id)
+        .join(Exam, Exam.id == FixedPaperItem.exam_id)
+        .where(Exam.status.in_((ExamStatus.DRAFT, ExamStatus.PUBLISHED)))
+    )
+
+
 def _published(open_ids):
-    stmt = select(Question.id, Question.category_id).where(Question.status == Status.PUBLISHED)
+    stmt = select(Question.id, Question.category_id).where(
+        Question.status == Status.PUBLISHED, Question.id.not_in(secret_question_ids())
+    )
     if open_ids is not None:
         stmt = stmt.where(Question.category_id.in_(sorted(open_ids) or [-1]))
     return stmt
@@ -249,6 +262,11 @@ def _check_open(settings, question, categories=None):
     open_ids = open_category_ids(settings, categories)
     if open_ids is not None and question.category_id not in open_ids:
         raise AnswerRefused("这道试题所在的分类未开放练习", "closed_category", 403)
+    secret = getattr(question, "secret", None)
+    if secret is None:
+        secret = db.session.scalar(select(Question.id.in_(secret_question_ids())).where(Question.id == question.id))
+    if secret:
+        raise AnswerRefused("这道试题在尚未结束的考试试卷中，考试结束后才能练习", "exam_paper", 403)
 
 
 # --- answering -----------------------------------------------------------------------------------
@@ -310,6 +328,8 @@ def _answered_question():
             )
             .scalar_subquery()
             .label("in_book"),
+            Question.id.in_(secret_question_ids()).label("secret"),
+            Question.id.label("id"),
         )
         .join(QuestionVersion, QuestionVersion.question_id == Question.id)
         .where(Question.id == bindparam("question_id"), QuestionVersion.id == bindparam("version_id"))
