@@ -563,3 +563,21 @@ def test_a_second_hand_in_is_refused_and_the_wrong_book_counts_once(ctx, world):
         mocks.save_answers(mock, [{"position": first.position, "response": first.version.answer}])
     entry = db.session.scalar(select(WrongBookEntry).where(WrongBookEntry.question_id == first.version.question_id))
     assert entry.wrong_count == 1 and first.response == wrong and mock.score == 0
+
+
+def test_closing_practice_mid_mock_refuses_saves_as_practice_closed_and_keeps_the_mock_open(app, examinee, exam_id):
+    """The page tells "the mock is over" (closed) from "practice closed city-wide" (practice_closed):
+    only the first ends the page and clears its kept answers."""
+    mock_id = _started(examinee, exam_id)
+    _html, csrf = _page(examinee, mock_id)
+    items = _items(app, mock_id)
+    with app.app_context():
+        db.session.merge(PracticeSettings(id=1, closed=True, closed_note="今天全市统一考试"))
+        db.session.commit()
+    first = {"position": items[0][0], "response": items[0][2]}
+    response = _post_json(examinee, f"/practice/mock/{mock_id}/save", {"answers": [first]}, csrf)
+    assert response.status_code == 409 and response.get_json()["reason"] == "practice_closed"
+    submit = _post_json(examinee, f"/practice/mock/{mock_id}/submit", {"answers": [first]}, csrf)
+    assert submit.status_code == 409 and submit.get_json()["reason"] == "practice_closed"
+    with app.app_context():
+        assert db.session.get(MockAttempt, mock_id).state == MockState.IN_PROGRESS

@@ -420,7 +420,7 @@ def test_the_city_wide_switch_closes_practice_with_the_offices_note(app, world, 
     for path, response in _each_route(examinee, page):
         assert response.status_code == 409, path
         assert "今天全市考试，明天恢复" in text_of(response), path
-    assert post_answer(examinee, page, page.payload(page.shown("B"))).get_json()["reason"] == "closed"
+    assert post_answer(examinee, page, page.payload(page.shown("B"))).get_json()["reason"] == "practice_closed"
     assert stored(app) == (0, 0)
 
 

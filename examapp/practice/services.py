@@ -137,7 +137,7 @@ def ensure_practice_open(settings):
     """Raise PracticeRefused while practice is closed city-wide, with the office's note."""
     if settings.closed:
         note = (settings.closed_note or "").strip()
-        raise PracticeRefused(f"{CLOSED_MESSAGE}：{note}" if note else CLOSED_MESSAGE, "closed")
+        raise PracticeRefused(f"{CLOSED_MESSAGE}：{note}" if note else CLOSED_MESSAGE, "practice_closed")
 
 
 # --- what is open -------------------------------------------------------------------------------

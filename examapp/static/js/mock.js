@@ -150,7 +150,9 @@
     finished = true;
     setStatus("正在交卷…", "saving");
     post(root.dataset.submitUrl, { answers: answers() }).then(function (reply) {
-      if (reply.ok || reply.status === 409) {
+      // handed in now, or before (the mock is over): done. Any other refusal (practice closed
+      // city-wide, an exam started in another tab) keeps the answers here and says why.
+      if (reply.ok || (reply.status === 409 && reply.data && reply.data.reason === "closed")) {
         try { localStorage.removeItem(storeKey); } catch (e) { /* nothing kept */ }
         window.location.href = (reply.data && reply.data.review_url) || root.dataset.reviewUrl;
       } else {
