@@ -188,20 +188,28 @@ class SharedAnswer:
         return (self.first_b - self.first_a).total_seconds()
 
 
-def shared_answers(first, second):
-    """The questions both attempts were shown, with at least one wrong answer: identical ones first."""
+def _pair_items(first, second, keep=None):
+    """Two attempts' items by version ({attempt id: {version id: item}}), the versions both hold
+    (only items ``keep`` accepts), and those versions: two statements."""
     items = (
         db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id.in_((first.id, second.id)))).scalars().all()
     )
     by_attempt = {first.id: {}, second.id: {}}
     for item in items:
-        by_attempt[item.attempt_id][item.question_version_id] = item
+        if keep is None or keep(item):
+            by_attempt[item.attempt_id][item.question_version_id] = item
     common = set(by_attempt[first.id]) & set(by_attempt[second.id])
     versions = (
         {v.id: v for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(common)))}
         if common
         else {}
     )
+    return by_attempt, common, versions
+
+
+def shared_answers(first, second):
+    """The questions both attempts were shown, with at least one wrong answer: identical ones first."""
+    by_attempt, common, versions = _pair_items(first, second)
     rows = []
     for version_id in common:
         version = versions[version_id]
@@ -285,20 +293,8 @@ class AlignedAnswer:
 
 def aligned_answers(leader, follower):
     """The questions both attempts answered with a first answer time, in the leader's order of answering."""
-    items = (
-        db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id.in_((leader.id, follower.id))))
-        .scalars()
-        .all()
-    )
-    by_attempt = {leader.id: {}, follower.id: {}}
-    for item in items:
-        if item.first_answered_at is not None and item.response is not None:
-            by_attempt[item.attempt_id][item.question_version_id] = item
-    common = set(by_attempt[leader.id]) & set(by_attempt[follower.id])
-    versions = (
-        {v.id: v for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(common)))}
-        if common
-        else {}
+    by_attempt, common, versions = _pair_items(
+        leader, follower, keep=lambda item: item.first_answered_at is not None and item.response is not None
     )
     rows = []
     for version_id in common:
