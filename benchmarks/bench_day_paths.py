@@ -299,6 +299,23 @@ def answer_for(question):
     return ["5"] * blanks
 
 
+def bench_app(database_url, secret):
+    """(app, database name, login throttle storage) on an emptied and migrated ``database_url``;
+    the login throttle in the local Redis when one answers, else in memory."""
+    database = database_url.rsplit("/", 1)[1]
+    if database in ("test", "exam_day", "postgres"):
+        raise SystemExit(f"refusing to empty database {database!r}")
+    ensure_database(database_url)
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        throttle = "redis://127.0.0.1:6379/0"
+    except OSError:
+        throttle = "memory://"
+    os.environ.setdefault("WEB_CONCURRENCY", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret, "RATELIMIT_STORAGE_URI": throttle})
+    return app, database, throttle
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_paths")
@@ -308,23 +325,7 @@ def main():
     parser.add_argument("--show-sql", action="store_true", help="print the statements of each kind's first request")
     parser.add_argument("--profile", metavar="KIND", help='cProfile the requests of one kind, e.g. "POST /exam/<id>"')
     args = parser.parse_args()
-    database = args.database_url.rsplit("/", 1)[1]
-    if database in ("test", "exam_day", "postgres"):
-        raise SystemExit(f"refusing to empty database {database!r}")
-    ensure_database(args.database_url)
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        throttle = "redis://127.0.0.1:6379/0"
-    except OSError:
-        throttle = "memory://"
-    os.environ.setdefault("WEB_CONCURRENCY", "1")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.database_url,
-            "SECRET_KEY": "day-paths-bench",
-            "RATELIMIT_STORAGE_URI": throttle,
-        }
-    )
+    app, database, throttle = bench_app(args.database_url, "day-paths-bench")
     started = time.perf_counter()
     exam_id = prepare(app, args.people)
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s; login throttle in {throttle}")

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import sys
 import time
 from pathlib import Path
@@ -28,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_day_paths import CSRF_FIELD, PASSWORD, Meter, ensure_database, expect, play, prepare  # noqa: E402
+from bench_day_paths import CSRF_FIELD, PASSWORD, Meter, bench_app, expect, play, prepare  # noqa: E402
 
-from examapp import create_app  # noqa: E402
 from examapp.extensions import db  # noqa: E402
 
 FIELD = re.compile(r'name="(question_id|version_id|order|qtype|shown_at)" value="([^"]*)"')
@@ -102,23 +100,7 @@ def main():
         "--profile", metavar="KIND", help='cProfile the requests of one kind, e.g. "POST practice answer"'
     )
     args = parser.parse_args()
-    database = args.database_url.rsplit("/", 1)[1]
-    if database in ("test", "exam_day", "postgres"):
-        raise SystemExit(f"refusing to empty database {database!r}")
-    ensure_database(args.database_url)
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        throttle = "redis://127.0.0.1:6379/0"
-    except OSError:
-        throttle = "memory://"
-    os.environ.setdefault("WEB_CONCURRENCY", "1")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.database_url,
-            "SECRET_KEY": "practice-bench",
-            "RATELIMIT_STORAGE_URI": throttle,
-        }
-    )
+    app, database, _throttle = bench_app(args.database_url, "practice-bench")
     started = time.perf_counter()
     exam_id = prepare(app, args.people)
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s")
