@@ -146,6 +146,8 @@ def test_moving_back_and_forth_between_two_devices_is_two_places_at_once():
         (lambda d: d["attempts"][0]["answers"][0].update(item=99), "题目 99 不在 items 中"),
         (lambda d: d["attempts"][0]["answers"][1].update(item=1), "出现两次"),
         (lambda d: d["attempts"][0].update(unit="ten"), "应为整数编号"),
+        (lambda d: d["attempts"][0].update(unit=2**64), "应为整数编号"),
+        (lambda d: d["items"][0].update(id=-1), "应为整数编号"),
         (lambda d: d["attempts"][0].update(score="high"), "attempts[0].score：应为数字"),
         (lambda d: d["attempts"][0]["sightings"][0].update(kind="teleport"), "sightings[0].kind"),
         (lambda d: d.update(rooms=["not a network"]), "rooms[0]"),

@@ -71,8 +71,8 @@ def _identifier(value, where, *, optional=False):
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        _fail(where, "应为整数编号")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        _fail(where, "应为整数编号（0 及以上，不超过 19 位）")
     return value
 
 
@@ -253,7 +253,7 @@ def sitting_from_data(data, now=None):
             place = f"{where}.answers[{k}]"
             answer = _object(answer, place)
             item_id = answer.get("item")
-            if isinstance(item_id, str) and item_id.strip().isdigit():
+            if isinstance(item_id, str) and item_id.strip().isdigit() and len(item_id.strip()) < 19:
                 item_id = int(item_id.strip())
             if isinstance(item_id, bool) or item_id not in items:
                 _fail(f"{place}.item", f"题目 {item_id!r} 不在 items 中")
