@@ -266,6 +266,10 @@ class RosterEntry(db.Model):
     #: 考场 and 座位号 printed on the admission ticket, set by an administrator
     room: Mapped[str | None] = mapped_column(String(40))
     seat: Mapped[str | None] = mapped_column(String(20))
+    #: the exam-day login code printed on the ticket (登录码), stored as a hash only; with the
+    #: 准考证号 it logs its person in for this exam (``auth.tickets``)
+    ticket_code_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket_code_issued_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     exam = relationship("Exam")
     user = relationship("User", foreign_keys=[user_id])

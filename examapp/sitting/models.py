@@ -15,11 +15,13 @@ from ..models_base import TimestampMixin
 
 class AttemptState:
     IN_PROGRESS = "in_progress"
+    #: handed in, its final answers stored; the score follows within seconds (``sitting.grading``)
+    GRADING = "grading"
     SUBMITTED = "submitted"
     VOIDED = "voided"
 
-    ALL = (IN_PROGRESS, SUBMITTED, VOIDED)
-    LABELS = {IN_PROGRESS: "答题中", SUBMITTED: "已交卷", VOIDED: "已作废"}
+    ALL = (IN_PROGRESS, GRADING, SUBMITTED, VOIDED)
+    LABELS = {IN_PROGRESS: "答题中", GRADING: "成绩计算中", SUBMITTED: "已交卷", VOIDED: "已作废"}
 
 
 class SubmitReason:
@@ -44,7 +46,7 @@ class Attempt(TimestampMixin, db.Model):
 
     __tablename__ = "attempts"
     __table_args__ = (
-        CheckConstraint("state IN ('in_progress', 'submitted', 'voided')", name="state"),
+        CheckConstraint("state IN ('in_progress', 'grading', 'submitted', 'voided')", name="state"),
         Index("ix_attempts_state_deadline", "state", "deadline_at"),
     )
 
@@ -71,6 +73,11 @@ class Attempt(TimestampMixin, db.Model):
     live_token: Mapped[str | None] = mapped_column(String(64))
     #: the browser tab (the page's per-tab id) holding ``live_token``; None until that page says hello
     live_tab: Mapped[str | None] = mapped_column(String(64))
+    #: the login (``UserSession.id``) and the account's session epoch the live page was opened
+    #: under: the page's saves, which carry its token and no session (``sitting.lean``), stop
+    #: when that login ends (logout, every login ended, a disabled account)
+    live_session_id: Mapped[str | None] = mapped_column(String(64))
+    live_epoch: Mapped[int | None] = mapped_column()
     voided_reason: Mapped[str | None] = mapped_column(String(500))
 
     exam = relationship("Exam")
@@ -195,6 +202,33 @@ class AttemptItem(db.Model):
     attempt = relationship("Attempt", back_populates="items")
     version = relationship("QuestionVersion", foreign_keys=[question_version_id])
     key_version = relationship("QuestionVersion", foreign_keys=[key_version_id])
+
+
+class PreparedPaper(db.Model):
+    """A roster row's paper, drawn before exam day (at publishing, or when the person is added
+    later), so that starting is a copy of rows, not a draw (``sitting.prepared``)."""
+
+    __tablename__ = "prepared_papers"
+
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entries.id", ondelete="CASCADE"), primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: the seed the paper was drawn with (``draw_paper``), copied to the attempt
+    seed: Mapped[int] = mapped_column(nullable=False)
+    drawn_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class PreparedItem(db.Model):
+    """One question of a prepared paper: what ``AttemptItem`` is given at the start."""
+
+    __tablename__ = "prepared_items"
+
+    roster_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("prepared_papers.roster_entry_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    points: Mapped[object] = mapped_column(Numeric(6, 2), nullable=False)
+    option_order: Mapped[list | None] = mapped_column(JSON)
 
 
 class EventKind:
