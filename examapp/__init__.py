@@ -38,6 +38,10 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    if app.config["LEAN_SAVE"]:
+        from .sitting.lean import LeanSave
+
+        app.wsgi_app = LeanSave(app, app.wsgi_app)  # inside the proxy fix: it needs the client's address
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]

@@ -127,6 +127,9 @@ def build_config(instance_path, overrides=None):
         # A login lasts the lifetime from sign-in; not re-signing the cookie on every
         # response keeps the answer-save path cheap on exam day.
         "SESSION_REFRESH_EACH_REQUEST": False,
+        #: the exam page's one-answer saves answered by their page token before Flask's request
+        #: machinery (examapp/sitting/lean.py); off, every save takes the app's own save view
+        "LEAN_SAVE": _env_bool("LEAN_SAVE", True),
         # The CSRF token lives as long as the session: an exam can run past an hour.
         "WTF_CSRF_TIME_LIMIT": None,
         # WTForms messages come from its bundled zh catalogue (see examapp.forms), not Flask-Babel

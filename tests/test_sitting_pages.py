@@ -21,16 +21,18 @@ from . import exam_factories as factories
 from .conftest import csrf_token, login
 
 
-@pytest.fixture(params=["first save", "page known"])
+@pytest.fixture(params=["first save", "page known", "lean"])
 def sitting(request, app, world, clock):
     """A published exam, kaosheng logged in with the attempt page open; returns a small driver.
 
-    Every test runs twice: as the page's first save in this process (the full path, which
-    reads the paper), and with the page's paper already known (the one-statement path)."""
-    return start_sitting(app, world, known=request.param == "page known")
+    Every test runs three times: as the page's first save in this process (the full path, which
+    reads the paper), with the page's paper already known (the one-statement path of the app's
+    save view), and as the page sends it, with its token in the X-Exam-Page header (the lean path
+    before the app, examapp/sitting/lean.py, which hands anything it does not take to the app)."""
+    return start_sitting(app, world, known=request.param != "first save", lean=request.param == "lean")
 
 
-def start_sitting(app, world, known=False):
+def start_sitting(app, world, known=False, lean=False):
     """kaosheng logged in, an exam started and its attempt page open: the driver below."""
     with app.app_context():
         exam = factories.exam(world, publish=True, grace_seconds=60, release_mode=ReleaseMode.AFTER_CLOSE)
@@ -42,13 +44,13 @@ def start_sitting(app, world, known=False):
     response = client.post(f"/exam/{exam_id}", data={"csrf_token": token, "pledge": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return Sitting(app, client, attempt_id, exam_id, known=known)
+    return Sitting(app, client, attempt_id, exam_id, known=known, lean=lean)
 
 
 class Sitting:
-    def __init__(self, app, client, attempt_id, exam_id, known=False):
+    def __init__(self, app, client, attempt_id, exam_id, known=False, lean=False):
         self.app, self.client, self.attempt_id, self.exam_id = app, client, attempt_id, exam_id
-        self.known = known
+        self.known, self.lean = known, lean
         self.device = None  # the browser's device id the page sends with its saves, if any
         self.open_page()
 
@@ -71,10 +73,11 @@ class Sitting:
             assert paper_rules.get(self.attempt_id, self.token)
 
     def post(self, path, payload, client=None):
+        headers = {"Content-Type": "application/json", "X-CSRFToken": self.csrf, "Accept": "application/json"}
+        if self.lean:
+            headers["X-Exam-Page"] = self.token  # as the page sends every request
         return (client or self.client).post(
-            f"/attempt/{self.attempt_id}/{path}",
-            data=json.dumps(payload),
-            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf, "Accept": "application/json"},
+            f"/attempt/{self.attempt_id}/{path}", data=json.dumps(payload), headers=headers
         )
 
     def save(self, *saves, token=None):

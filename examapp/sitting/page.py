@@ -19,8 +19,11 @@ What a page saves is ``saving``'s; handing in is ``handin``'s. Services flush; t
 import re
 import secrets
 
+from flask import has_request_context, session
+from flask_login import current_user
 from sqlalchemy import select, update
 
+from ..auth.services import SESSION_KEY
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
@@ -57,6 +60,23 @@ def page_client(address, user_agent, device):
 # --- which page holds the attempt ------------------------------------------------------------
 
 
+def request_login():
+    """(login id, session epoch) of the request's logged-in user, or (None, None)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None, None
+    sid = session.get(SESSION_KEY)
+    return (sid if isinstance(sid, str) else None), current_user.session_epoch
+
+
+def bind_login(attempt):
+    """The page's saves may go lean while the request's login lasts (set when a page claims the
+    attempt, and again when a page whose login changed, e.g. after logging in again on the exam
+    page, saves the full way)."""
+    sid, epoch = request_login()
+    if sid is not None and (attempt.live_session_id, attempt.live_epoch) != (sid, epoch):
+        attempt.live_session_id, attempt.live_epoch = sid, epoch
+
+
 def claim_attempt(attempt, *, address=None, user_agent=None):
     """Make the page being opened the only one that may save; an older page is told it was taken over.
 
@@ -70,6 +90,7 @@ def claim_attempt(attempt, *, address=None, user_agent=None):
         kind = EventKind.REOPENED if previous == client_key(address, user_agent) else EventKind.TAKEOVER
         detail = {"previous_tab": attempt.live_tab}
     attempt.live_token = secrets.token_urlsafe(24)
+    bind_login(attempt)
     record_event(attempt, kind, address=address, user_agent=user_agent, detail=detail)
     db.session.flush()
     return attempt.live_token

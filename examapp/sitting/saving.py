@@ -32,9 +32,11 @@ import threading
 from collections import OrderedDict, namedtuple
 from datetime import timedelta
 
+from flask import has_request_context, request
 from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.sql import ClauseElement
 
+from ..auth.models import User, UserSession
 from ..bank.content import QType
 from ..bank.models import QuestionVersion
 from ..clock import utcnow
@@ -43,7 +45,7 @@ from ..exams.models import Exam
 from ..extensions import db
 from .late import store_late
 from .models import Attempt, AttemptItem, AttemptState, EventKind, own_attempts
-from .page import last_page_client, page_client, page_mode
+from .page import bind_login, last_page_client, page_client, page_mode
 from .services import record_event
 
 #: how fresh the attempt's "last saved" time is kept
@@ -59,6 +61,9 @@ MAX_SAVES_PER_REQUEST = 200
 #: an answer's time is never put earlier than this before the page's last recorded save: a
 #: page in contact with the server would have sent it then (requests in flight take a while)
 CONTACT_TOLERANCE = timedelta(seconds=10)
+
+#: set in the WSGI environ by ``sitting.lean`` when a save it tried goes on to the app
+LEAN_DECLINED = "examapp.lean_declined"
 
 #: what a response to one question may be: its type and its number of options and blanks
 ResponseRule = namedtuple("ResponseRule", "qtype options blanks")
@@ -212,9 +217,9 @@ def note_client(attempt, token, address, user_agent, device=None):
 # --- what every save writes: the answer's time, the item's counts, the attempt's last save -------
 
 
-def touch_attempt(attempt_id, now, top_seq):
+def touch_attempt(attempt_id, now, top_seq, session=None):
     """Write the attempt's "last saved" time and highest sequence number (which only ever grows)."""
-    db.session.execute(
+    (session or db.session).execute(
         update(Attempt)
         .where(Attempt.id == attempt_id)
         .values(last_saved_at=now, last_seq=case((Attempt.last_seq < top_seq, top_seq), else_=Attempt.last_seq))
@@ -262,23 +267,10 @@ def answer_time(save, now, attempt):
 # --- the quick path: one statement ---------------------------------------------------------------
 
 
-@functools.cache
-def _quick_update():
-    """UPDATE one item if its attempt is the user's, in progress, held by the page and before
-    its deadline, and the save is newer; RETURNING the attempt's deadline and last save.
-    Built once: composing the statement costs more than running it."""
-    attempt_id, now = bindparam("attempt"), bindparam("now", type_=Attempt.deadline_at.type)
-    live = (
-        select(Attempt.id)
-        .where(
-            Attempt.id == attempt_id,
-            own_attempts(bindparam("user_id")),
-            Attempt.state == AttemptState.IN_PROGRESS,
-            Attempt.live_token == bindparam("token"),
-            Attempt.deadline_at > now,
-        )
-        .exists()
-    )
+def _item_update(live):
+    """UPDATE one item if ``live`` (a condition on its attempt) holds, the save is newer and the
+    item is not graded; RETURNING the attempt's deadline and last save."""
+    attempt_id = bindparam("attempt")
     items = AttemptItem.__table__
     return (
         update(items)
@@ -305,11 +297,51 @@ def _quick_update():
     )
 
 
-def quick_save(attempt_id, user, payload, client=None):
-    """Try the common save in one statement. Returns the reply (acked, stale, seconds_left), or
-    None when ``save_responses`` must decide; nothing has been changed in that case.
-    ``client``: the request's ``page_client``; a save from another client than the page's known
-    one goes the full way, which records the change (integrity signals)."""
+def _live_attempt(*conditions):
+    """The attempt of the save is in progress, held by the page's token and before its deadline."""
+    return (
+        select(Attempt.id)
+        .where(
+            Attempt.id == bindparam("attempt"),
+            Attempt.state == AttemptState.IN_PROGRESS,
+            Attempt.live_token == bindparam("token"),
+            Attempt.deadline_at > bindparam("now", type_=Attempt.deadline_at.type),
+            *conditions,
+        )
+        .exists()
+    )
+
+
+@functools.cache
+def _quick_update():
+    """The one-statement save of a logged-in request: the attempt must be the user's.
+    Built once: composing the statement costs more than running it."""
+    return _item_update(_live_attempt(own_attempts(bindparam("user_id"))))
+
+
+@functools.cache
+def _lean_update():
+    """The one-statement save of a page speaking with its token alone (``sitting.lean``): the
+    login the page was opened under must still be live (not logged out, the account enabled and
+    its logins not all ended since)."""
+    login_live = (
+        select(UserSession.id)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            UserSession.id == Attempt.live_session_id,
+            User.id == Attempt.user_id,
+            User.is_enabled.is_(True),
+            User.session_epoch == Attempt.live_epoch,
+        )
+        .exists()
+    )
+    return _item_update(_live_attempt(login_live))
+
+
+def quick_plan(attempt_id, payload, client, now):
+    """The statement parameters of a save the one-statement path can take, or None (nothing to
+    do here: the full path decides). ``client``: the request's ``page_client``; a save from
+    another client than the page's known one goes the full way, which records the change."""
     token, saves = payload.get("token"), payload.get("saves")
     if not isinstance(token, str) or not isinstance(saves, list) or len(saves) != 1 or not isinstance(saves[0], dict):
         return None
@@ -325,32 +357,60 @@ def quick_save(attempt_id, user, payload, client=None):
         response = clean_response(rule, save.get("response"))
     except DomainError:
         return None
+    flagged = save.get("flagged", False)
+    if not isinstance(flagged, bool):
+        return None
     age = answer_age(save)
     if age > QUICK_AGE_LIMIT:
         return None  # answered long ago (queued offline): the full path bounds it by the start
-    now = utcnow()
     at = now - age
-    row = db.session.execute(
-        _quick_update(),
-        {
-            "attempt": attempt_id,
-            "pos": position,
-            "seq": seq,
-            "user_id": user.id,
-            "token": token,
-            "now": now,
-            "at": at,
-            "answer": response,
-            "flag": bool(save.get("flagged", False)),
-            "first": at if response is not None else None,
-        },
-    ).first()
+    return {
+        "attempt": attempt_id,
+        "pos": position,
+        "seq": seq,
+        "token": token,
+        "now": now,
+        "at": at,
+        "answer": response,
+        "flag": flagged,
+        "first": at if response is not None else None,
+    }
+
+
+def run_quick(session, statement, params):
+    """Run a planned one-statement save in ``session``; the reply (acked, stale, seconds_left),
+    or None when the statement took nothing (the full path must decide)."""
+    row = session.execute(statement, params).first()
     if row is None:
         return None
+    now, seq = params["now"], params["seq"]
     deadline_at, last_saved_at = row
     if needs_touch(last_saved_at, now):
-        touch_attempt(attempt_id, now, seq)
+        touch_attempt(params["attempt"], now, seq, session=session)
     return {"acked": [seq], "stale": [], "seconds_left": max(0, int((deadline_at - now).total_seconds()))}
+
+
+def quick_save(attempt_id, user, payload, client=None):
+    """Try the common save of a logged-in request in one statement. Returns the reply (acked,
+    stale, seconds_left), or None when ``save_responses`` must decide; nothing has been changed
+    in that case."""
+    if has_request_context() and request.environ.get(LEAN_DECLINED):
+        # the same statement was tried on the page's token before the app (``sitting.lean``) and
+        # took nothing: the full path says why, and binds the page to this request's login
+        return None
+    params = quick_plan(attempt_id, payload, client, utcnow())
+    if params is None:
+        return None
+    return run_quick(db.session, _quick_update(), {**params, "user_id": user.id})
+
+
+def lean_save(session, attempt_id, payload, client, now):
+    """The page's save with its token alone (no session, see ``sitting.lean``): the reply, or
+    None when the full path must decide; nothing has been changed in that case."""
+    params = quick_plan(attempt_id, payload, client, now)
+    if params is None:
+        return None
+    return run_quick(session, _lean_update(), params)
 
 
 # --- the full path: save by save, the attempt locked ---------------------------------------------
@@ -439,6 +499,7 @@ def save_responses(attempt, token, saves, *, address=None, user_agent=None, devi
     if not isinstance(saves, list) or not saves or len(saves) > MAX_SAVES_PER_REQUEST:
         raise DomainError("保存请求无效")
     rules = paper_rules_for(attempt, token)
+    bind_login(attempt)  # the page speaks under this login now: its next saves may go lean
     note_client(attempt, token, address, user_agent, device)
     parsed, refused = _parse_saves(saves, rules)
     result = {"acked": [], "stale": [], "late": [], "refused": refused, "closed": mode == "late"}

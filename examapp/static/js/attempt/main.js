@@ -57,7 +57,11 @@ function start(root) {
 
   const store = createStore(storageOf("localStorage"), "examapp.attempt." + cfg.attempt);
   const sheet = createSheet(root, document.getElementById("refused"));
-  const transport = createTransport({ fetch: (url, options) => window.fetch(url, options), csrf: cfg.csrf });
+  const transport = createTransport({
+    fetch: (url, options) => window.fetch(url, options),
+    csrf: cfg.csrf,
+    page: token,
+  });
   const countdown = createCountdown({ seconds: cfg.seconds, now: monotonic, resyncMs: RESYNC_MS });
   const queue = createSaveQueue({ stored: store.stored, store: store, lastSeq: cfg.lastSeq });
   const link = createLink({ stored: store.stored, store: store, online: navigator.onLine !== false });

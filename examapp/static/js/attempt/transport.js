@@ -6,7 +6,10 @@ export function sessionEnded(res) {
   return res.status === 401 || res.status === 403 || (res.status === 400 && res.body.reason === "csrf");
 }
 
-export function createTransport({ fetch, csrf }) {
+// page: the page's own token, sent in the X-Exam-Page header: a save of one answer carrying it is
+// answered by the token alone (no session or CSRF check, see examapp/sitting/lean.py); everything
+// else, and any save the server does not take that way, still goes with the session and CSRF token.
+export function createTransport({ fetch, csrf, page }) {
   let token = csrf;
 
   function request(method, url, body) {
@@ -16,6 +19,9 @@ export function createTransport({ fetch, csrf }) {
       headers: { Accept: "application/json", "X-CSRFToken": token },
       redirect: "manual",
     };
+    if (page) {
+      options.headers["X-Exam-Page"] = page;
+    }
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
