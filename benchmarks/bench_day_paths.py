@@ -13,7 +13,10 @@ exam-day benchmark's examinees do:
 
 * login: GET /login, POST /login, GET / (the lobby), GET /exam/<id> (the start page);
 * start: POST /exam/<id> (开始答题: the draw and the attempt), GET /attempt/<id>;
-* save: --saves answer saves each (POST save, one answer per request, as the page sends);
+* save: --saves answer saves each (POST save, one answer per request, as the page sends: its
+  token in the X-Exam-Page header), each followed by the floor's request: a bare Flask +
+  SQLAlchemy upsert of the same answer (``bare_save_app.py``, table ``bare_answers``, no
+  pre-ping), in this process through its own test client, so both are measured alike;
 * submit: POST submit (JSON, with one last save), GET result.
 
 Per request kind it prints requests, SQL statements per request (counted with a SQLAlchemy
@@ -46,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bare_save_app import create_bare_app  # noqa: E402
 from exam_day_bank import PAPER, build_bank  # noqa: E402
 
 from examapp import create_app  # noqa: E402
@@ -214,7 +218,8 @@ def expect(response, *statuses):
     return response
 
 
-def play(app, meter, exam_id, people, saves_each):
+def play(app, meter, exam_id, people, saves_each, bare=None):
+    """``bare``: a test client of the floor (``bare_save_app``), measured after each save."""
     clients = [app.test_client() for _ in range(people)]
     # login wave
     for i, client in enumerate(clients):
@@ -247,24 +252,22 @@ def play(app, meter, exam_id, people, saves_each):
         if len(client.paper) != 80:
             raise SystemExit(f"the attempt page showed {len(client.paper)} questions, not 80")
         client.seq = 0
-    # autosave
+    # autosave, as the page sends it (its token in X-Exam-Page beside the CSRF token), each save
+    # followed by the floor's: the bare upsert of the same answer, so both are measured alike
     for client in clients:
         for position in sorted(client.paper)[:saves_each]:
             client.seq += 1
-            save = {
-                "seq": client.seq,
-                "position": position,
-                "response": answer_for(client.paper[position]),
-                "flagged": False,
-            }
+            response = answer_for(client.paper[position])
+            save = {"seq": client.seq, "position": position, "response": response, "flagged": False}
             payload = {"token": client.token, "saves": [save]}
             url = f"/attempt/{client.attempt_id}/save"
-            expect(
-                meter.run(
-                    "POST save", lambda c=client, p=payload, u=url: c.post(u, json=p, headers={"X-CSRFToken": c.csrf})
-                ),
-                200,
-            )
+            headers = {"X-CSRFToken": client.csrf, "X-Exam-Page": client.token}
+            # a page's first save in a process takes the app's full path (it learns the paper)
+            kind = "POST save" if client.seq > 1 else "POST save (page's first)"
+            expect(meter.run(kind, lambda c=client, p=payload, u=url, h=headers: c.post(u, json=p, headers=h)), 200)
+            if bare is not None:
+                floor = {"attempt": client.attempt_id, "position": position, "seq": client.seq, "response": "A"}
+                expect(meter.run("bare upsert (floor)", lambda f=floor: bare.post("/save", json=f)), 200)
     # submit burst: the last answer goes with the submit, as the page sends what is still queued
     for client in clients:
         position = sorted(client.paper)[-1]
@@ -286,6 +289,23 @@ def play(app, meter, exam_id, people, saves_each):
         if reply.get("status") != "submitted":
             raise SystemExit(f"submit refused: {reply}")
         expect(meter.run("GET result", lambda c=client, u=reply["result_url"]: c.get(u)), 200)
+
+
+def count_lean_saves():
+    """Count the saves the lean path (examapp/sitting/lean.py) tries and takes."""
+    from examapp.sitting import lean
+
+    counts = {"tried": 0, "taken": 0}
+    original = lean.lean_save
+
+    def counted(*args, **kwargs):
+        counts["tried"] += 1
+        reply = original(*args, **kwargs)
+        counts["taken"] += reply is not None
+        return reply
+
+    lean.lean_save = counted
+    return counts
 
 
 def answer_for(question):
@@ -331,7 +351,13 @@ def main():
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s; login throttle in {throttle}")
     with app.app_context():
         meter = Meter(db.engine, database, args.show_sql, args.profile)
-    play(app, meter, exam_id, args.people, args.saves)
+    bare_engine = create_engine(args.database_url)
+    event.listen(bare_engine, "before_cursor_execute", meter._count)
+    event.listen(bare_engine.pool, "checkout", meter._checkout)
+    bare = create_bare_app(bare_engine).test_client()
+    lean = count_lean_saves()
+    play(app, meter, exam_id, args.people, args.saves, bare=bare)
+    print(f"saves answered by the lean path: {lean['taken']} of {lean['tried']} it tried")
     figures = meter.summary()
     print(
         f"{'request':<20} {'n':>6} {'SQL/req':>8} {'max':>5} {'chk/req':>8} {'CPU ms':>8} {'DB CPU ms':>10} "
