@@ -671,3 +671,25 @@ def test_the_page_asks_for_its_state_only_when_it_has_not_heard_from_the_server(
     page.clock.fast_forward("00:30")
     expect(page.locator("#takeover")).to_be_visible()
     assert len(asked) == 1
+
+
+def test_the_pages_saves_carry_its_token_and_need_no_session(page, context, login, e2e_app, examinee, make_exam):
+    """The page sends its token in X-Exam-Page with every save; once the server knows the page,
+    a one-answer save is taken by the token alone (examapp/sitting/lean.py): with the browser's
+    cookies gone, answers still save and nothing asks to log in again."""
+    exam_id, _title = make_exam(examinee)
+    log_in(page, login, examinee)
+    attempt_id = start(page, exam_id)
+    token = page.locator("#attempt").get_attribute("data-token")
+    headers = []
+    page.on("request", lambda request: headers.append(request.headers) if request.url.endswith("/save") else None)
+    first = answer(page, 1)  # the page's first save: the app's own path, which learns the paper
+    expect_saved(page)
+    assert headers and all(h.get("x-exam-page") == token for h in headers)
+    context.clear_cookies()
+    second = answer(page, 2)
+    expect_saved(page)
+    expect(page.locator("#relogin")).to_be_hidden()
+    _attempt, items = load_attempt(e2e_app, attempt_id)
+    assert items[1].response == expected_response(items[1]), first
+    assert items[2].response == expected_response(items[2]), second
