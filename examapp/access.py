@@ -8,7 +8,7 @@ a district admin's reach is computed in exactly one way.
 
 from functools import wraps
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -70,6 +70,31 @@ PERMISSIONS = {
 
 #: endpoints a user who must change the password may still reach
 _PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
+#: the session key of a login made with an exam's 登录码 (``auth.tickets``): that exam's id
+TICKET_EXAM_KEY = "_ticket_exam"
+#: besides its exam's pages (``sitting.*``), what a 登录码 login reaches before the password is changed
+_TICKET_LOGIN_ENDPOINTS = {"home.home"}
+
+
+def mark_ticket_login(exam_id):
+    """Remember in the session that this login was made with ``exam_id``'s 登录码."""
+    session[TICKET_EXAM_KEY] = exam_id
+
+
+def ticket_login_exam_id():
+    """The exam whose 登录码 this session logged in with, or None."""
+    exam_id = session.get(TICKET_EXAM_KEY)
+    return exam_id if isinstance(exam_id, int) else None
+
+
+def _waits_for_password_change(endpoint):
+    """A first-login password not yet changed keeps everything behind the change, except the exam
+    of a 登录码 login: its pages, the lobby and logging out (the code proves the ticket, and the
+    person sits at once; the password is changed at their next password login)."""
+    if endpoint in _PASSWORD_CHANGE_ENDPOINTS:
+        return False
+    exam_page = endpoint.startswith("sitting.") or endpoint in _TICKET_LOGIN_ENDPOINTS
+    return not (exam_page and ticket_login_exam_id() is not None)
 
 
 def requires(permission):
@@ -127,7 +152,7 @@ def guard():
             # and asks the person to log in again instead of following a redirect
             return jsonify({"status": 401, "reason": "login", "error": "登录已失效，请重新登录"}), 401
         return login_manager.unauthorized()
-    if current_user.must_change_password and endpoint not in _PASSWORD_CHANGE_ENDPOINTS:
+    if current_user.must_change_password and _waits_for_password_change(endpoint):
         if request.method == "GET":
             return redirect(url_for("auth.change_password"))
         abort(403)

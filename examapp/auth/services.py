@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -13,9 +14,11 @@ from ..audit.services import record_change, register_actions
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..roles import Role
 from .models import User, UserSession
 from .passwords import hash_password, is_cheaper_than_current, is_password, verify_dummy, verify_password
 from .throttle import get_throttle
+from .tickets import HOW_TICKET_CODE, find_ticket_login
 
 register_actions(
     {
@@ -96,11 +99,28 @@ def find_login_user(name):
     return user
 
 
+@dataclass(frozen=True)
+class LoginResult:
+    """Who logged in, and how: ``ticket_exam_id`` is the exam whose 登录码 was given, else None."""
+
+    user: User
+    ticket_exam_id: int | None = None
+
+
 def authenticate(username, password, address):
-    """Return the user for good credentials; raise LoginRefused or LoginThrottled.
+    """Return the user for good credentials; raise LoginRefused or LoginThrottled (see ``check_login``)."""
+    return check_login(username, password, address).user
+
+
+def check_login(username, password, address):
+    """Return a ``LoginResult`` for good credentials; raise LoginRefused or LoginThrottled.
 
     ``username`` may also be an admission ticket number (``find_login_user``); the throttle
-    and the audit then count against the account it names.
+    and the audit then count against the account it names. With a ticket number, ``password``
+    may be that roster entry's exam-day code (``auth.tickets``): while its exam is published and
+    not closed, it logs an enabled examinee in with one select and a SHA-256, no argon2id and no
+    rehash. Any other code (wrong, another entry's, dead, given with a username) is treated as a
+    password, exactly as without codes: same cost, same throttle, same audit.
 
     The messages never tell whether the account exists, nor does the time they take: a
     wrong username costs an argon2id check, and so does a wrong password for an account
@@ -109,17 +129,22 @@ def authenticate(username, password, address):
     generated one waiting to be changed is left alone (it is cheap on purpose, see ``passwords``).
 
     Both outcomes are audited. A failed login is committed here, before the refusal is
-    raised: the caller rolls back, and the entry must survive it. The password is never
-    recorded; for a name without an account, the name given (cut short) is.
+    raised: the caller rolls back, and the entry must survive it. The password (or code) is
+    never recorded; for a name without an account, the name given (cut short) is.
     """
     given_name = (username or "").strip()
     username = normalise_username(username)
-    user = find_login_user(username)
+    holder = find_ticket_login(username, password)
+    if holder is not None and holder.user.role != Role.EXAMINEE:
+        holder = None  # a code opens an exam to sit, never an administrator's account
+    user = holder.user if holder is not None else find_login_user(username)
     if user is not None:
         username = user.username  # a ticket number counts against its account's throttle
     throttle = get_throttle()
     if throttle.is_blocked(username, address):
         raise LoginThrottled("登录失败次数过多，请 15 分钟后再试")
+    if holder is not None:
+        return _ticket_login(holder, throttle)
     if user is None:
         verify_dummy(password or "")
         ok = needs_rehash = False
@@ -138,7 +163,25 @@ def authenticate(username, password, address):
     user.last_login_at = utcnow()
     db.session.flush()
     record_change(user, "user.login", "user", user.id, label=_label(user), district_id=_district_id(user))
-    return user
+    return LoginResult(user)
+
+
+def _ticket_login(holder, throttle):
+    """A good, live 登录码: the password stays as it is (a first-login one still waits to be changed)."""
+    user = holder.user
+    throttle.clear_account(user.username)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    record_change(
+        user,
+        "user.login",
+        "user",
+        user.id,
+        label=_label(user),
+        after={"how": HOW_TICKET_CODE, "exam": holder.exam_id},
+        district_id=holder.district_id,
+    )
+    return LoginResult(user, ticket_exam_id=holder.exam_id)
 
 
 def _record_failed_login(user, given_name):

@@ -3,11 +3,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..access import AUTHENTICATED, PUBLIC, requires
+from ..access import AUTHENTICATED, PUBLIC, mark_ticket_login, requires
 from ..errors import DomainError
 from ..web.form_errors import report
 from .forms import ChangePasswordForm, LoginForm
-from .services import LoginRefused, authenticate, change_own_password, end_every_session, end_session
+from .services import LoginRefused, change_own_password, check_login, end_every_session, end_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -41,14 +41,19 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data, request.remote_addr)
+            result = check_login(form.username.data, form.password.data, request.remote_addr)
         except DomainError as exc:
             status = 429 if not isinstance(exc, LoginRefused) else 401
             form.password.errors.append(exc.message)
         else:
+            user = result.user
             session.clear()  # a new session at login: nothing of the old one survives
             login_user(user)
             session.permanent = True
+            if result.ticket_exam_id is not None:
+                # a 登录码 opens its exam: straight to its start page, the password change can wait
+                mark_ticket_login(result.ticket_exam_id)
+                return redirect(url_for("sitting.start", exam_id=result.ticket_exam_id))
             if user.must_change_password:
                 flash("首次登录或密码已被重置，请先设置新密码", "warning")
                 return redirect(url_for("auth.change_password"))

@@ -11,8 +11,15 @@ from ..org.models import Unit
 from ..web.form_errors import report
 from .blueprint import bp, get_exam
 from .models import RosterEntry
-from .paperwork import AdmissionTicket, issue_first_login_passwords, other_open_exams, set_seat, started_entry_ids
-from .paperwork_forms import IssuePasswordsForm, SeatForm
+from .paperwork import (
+    AdmissionTicket,
+    issue_first_login_passwords,
+    issue_unit_ticket_codes,
+    other_open_exams,
+    set_seat,
+    started_entry_ids,
+)
+from .paperwork_forms import ISSUE_CODES, ISSUE_CODES_AND_PASSWORDS, IssuePasswordsForm, SeatForm
 from .queries import roster_in_unit, roster_unit_counts, unit_full_names
 from .roster_views import roster_entry_page
 
@@ -35,7 +42,7 @@ def paperwork(exam_id):
 @bp.get("/<int:exam_id>/paperwork/<int:unit_id>/tickets")
 @requires("exams.paperwork")
 def tickets(exam_id, unit_id):
-    """Print the unit's admission tickets as they are: nobody's password changes."""
+    """Print the unit's admission tickets as they are: nobody's password or login code changes."""
     exam = get_exam(exam_id, "exams.paperwork")
     unit = _unit(unit_id)
     entries = roster_in_unit(exam, current_user, unit)
@@ -68,16 +75,19 @@ def _passwords_page(exam, unit, entries, form, selected=None, status=200):
 @bp.get("/<int:exam_id>/paperwork/<int:unit_id>/passwords")
 @requires("exams.paperwork")
 def issue_passwords(exam_id, unit_id):
-    """Whose first-login passwords a new issue would reset, to choose and confirm."""
+    """Who gets new login codes (and, if chosen, first-login passwords), to choose and confirm."""
     exam = get_exam(exam_id, "exams.paperwork")
     unit = _unit(unit_id)
-    return _passwords_page(exam, unit, roster_in_unit(exam, current_user, unit), IssuePasswordsForm(formdata=None))
+    # "签发登录码" links here with ?what=codes; "重新发放初始密码" without it
+    what = ISSUE_CODES if request.args.get("what") == ISSUE_CODES else ISSUE_CODES_AND_PASSWORDS
+    form = IssuePasswordsForm(formdata=None, what=what)
+    return _passwords_page(exam, unit, roster_in_unit(exam, current_user, unit), form)
 
 
 @bp.post("/<int:exam_id>/paperwork/<int:unit_id>/passwords")
 @requires("exams.paperwork")
 def issue_passwords_confirmed(exam_id, unit_id):
-    """New first-login passwords for the checked people; their tickets are shown this once."""
+    """New login codes (and first-login passwords) for the checked people; their tickets are shown this once."""
     exam = get_exam(exam_id, "exams.paperwork")
     unit = _unit(unit_id)
     entries = roster_in_unit(exam, current_user, unit)
@@ -87,7 +97,10 @@ def issue_passwords_confirmed(exam_id, unit_id):
     if not form.validate_on_submit():
         return _passwords_page(exam, unit, entries, form, selected=ids, status=400)
     try:
-        issued, started = issue_first_login_passwords(current_user, exam, unit, chosen, form.reason.data)
+        if form.what.data == ISSUE_CODES:
+            issued, started = issue_unit_ticket_codes(current_user, exam, unit, chosen, form.reason.data), []
+        else:
+            issued, started = issue_first_login_passwords(current_user, exam, unit, chosen, form.reason.data)
     except DomainError as exc:
         report(exc, form, default="reason")
         return _passwords_page(exam, unit, entries, form, selected=ids, status=400)
