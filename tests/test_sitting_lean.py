@@ -8,13 +8,13 @@ tests/test_sitting_pages.py run against it too (its "lean" parameter); here are 
 import json
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 
 from examapp.auth.models import User, UserSession
 from examapp.extensions import db
 from examapp.sitting import lean
-from examapp.sitting.models import Attempt
+from examapp.sitting.models import Attempt, AttemptEvent
 
 from .conftest import csrf_token, login
 from .test_sitting_pages import start_sitting
@@ -238,3 +238,49 @@ def test_a_save_without_the_header_still_needs_the_csrf_token(app, page):
         headers={"Content-Type": "application/json"},
     )
     assert reply.status_code == 400 and reply.json["reason"] == "csrf"
+
+
+def test_a_pages_first_save_in_a_process_learns_its_paper_on_the_lean_path(app, world, clock):
+    fresh = start_sitting(app, world, known=False, lean=True)
+    with Statements(app) as seen:
+        reply = raw_save(app, fresh.attempt_id, fresh.token, one_save(fresh.token))
+    assert reply.status_code == 200 and reply.json["acked"] == [1]
+    # the paper's shape (only if the page may save), where it was opened from, the item, the attempt
+    assert seen.count == 4
+    with Statements(app) as seen:
+        assert raw_save(app, fresh.attempt_id, fresh.token, one_save(fresh.token, seq=2)).json["acked"] == [2]
+    assert seen.count == 1
+
+
+def test_a_first_save_from_elsewhere_goes_to_the_app_which_records_it(app, world, clock):
+    fresh = start_sitting(app, world, known=False, lean=True)
+    elsewhere = {"User-Agent": "Another browser/1.0"}
+    reply = app.test_client().post(
+        f"/attempt/{fresh.attempt_id}/save",
+        data=json.dumps(one_save(fresh.token)),
+        headers={"Content-Type": "application/json", "X-Exam-Page": fresh.token, **elsewhere},
+    )
+    assert app_refused(reply)  # not the lean path's: the app's, which needs the session
+    assert fresh.item(1).response_seq == 0
+    reply = fresh.client.post(
+        f"/attempt/{fresh.attempt_id}/save",
+        data=json.dumps(one_save(fresh.token)),
+        headers={
+            "Content-Type": "application/json",
+            "X-Exam-Page": fresh.token,
+            "X-CSRFToken": fresh.csrf,
+            **elsewhere,
+        },
+    )
+    assert reply.status_code == 200 and reply.json["acked"] == [1]
+    with app.app_context():
+        kinds = db.session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == fresh.attempt_id)).all()
+    assert "address_changed" in kinds
+
+
+def test_a_batch_is_never_learned_by_the_lean_path(app, world, clock):
+    fresh = start_sitting(app, world, known=False, lean=True)
+    batch = {"token": fresh.token, "saves": [{"seq": 1, "position": 1, "response": "B"}] * 2}
+    with Statements(app) as seen:
+        assert app_refused(raw_save(app, fresh.attempt_id, fresh.token, batch))
+    assert seen.count <= 1  # the app's refusal may read; the lean path read nothing

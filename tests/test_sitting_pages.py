@@ -21,15 +21,17 @@ from . import exam_factories as factories
 from .conftest import csrf_token, login
 
 
-@pytest.fixture(params=["first save", "page known", "lean"])
+@pytest.fixture(params=["first save", "page known", "lean", "lean first save"])
 def sitting(request, app, world, clock):
     """A published exam, kaosheng logged in with the attempt page open; returns a small driver.
 
-    Every test runs three times: as the page's first save in this process (the full path, which
+    Every test runs four times: as the page's first save in this process (the full path, which
     reads the paper), with the page's paper already known (the one-statement path of the app's
     save view), and as the page sends it, with its token in the X-Exam-Page header (the lean path
-    before the app, examapp/sitting/lean.py, which hands anything it does not take to the app)."""
-    return start_sitting(app, world, known=request.param != "first save", lean=request.param == "lean")
+    before the app, examapp/sitting/lean.py, which hands anything it does not take to the app),
+    with the paper known or learned by the lean path itself."""
+    known = request.param in ("page known", "lean")
+    return start_sitting(app, world, known=known, lean=request.param.startswith("lean"))
 
 
 def start_sitting(app, world, known=False, lean=False):

@@ -16,12 +16,13 @@ Rules the page relies on (see docs/sitting.md):
 What a page saves is ``saving``'s; handing in is ``handin``'s. Services flush; the caller commits.
 """
 
+import functools
 import re
 import secrets
 
 from flask import has_request_context, session
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..auth.services import SESSION_KEY
 from ..errors import DomainError
@@ -160,22 +161,28 @@ def last_client(attempt):
     return client[:2] if client is not None else None
 
 
-def last_page_client(attempt):
+def last_page_client(attempt, session=None):
     """(address, user agent, device id) the attempt was last opened or saved from, by its events;
     the device is None when that event does not name one (an old page, or no hello yet)."""
-    row = db.session.execute(
-        select(AttemptEvent.client_address, AttemptEvent.user_agent, AttemptEvent.detail)
-        .where(
-            AttemptEvent.attempt_id == attempt.id,
-            AttemptEvent.kind.in_((*EventKind.OPENINGS, EventKind.ADDRESS_CHANGED)),
-        )
-        .order_by(AttemptEvent.id.desc())
-        .limit(1)
-    ).first()
+    attempt_id = attempt if isinstance(attempt, int) else attempt.id
+    row = (session or db.session).execute(_last_client_query(), {"attempt": attempt_id}).first()
     if row is None:
         return None
     detail = row[2] if isinstance(row[2], dict) else {}
     return (row[0], row[1], clean_device(detail.get("device")))
+
+
+@functools.cache
+def _last_client_query():
+    return (
+        select(AttemptEvent.client_address, AttemptEvent.user_agent, AttemptEvent.detail)
+        .where(
+            AttemptEvent.attempt_id == bindparam("attempt"),
+            AttemptEvent.kind.in_((*EventKind.OPENINGS, EventKind.ADDRESS_CHANGED)),
+        )
+        .order_by(AttemptEvent.id.desc())
+        .limit(1)
+    )
 
 
 # --- the page's events --------------------------------------------------------------------------

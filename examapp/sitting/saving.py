@@ -319,12 +319,10 @@ def _quick_update():
     return _item_update(_live_attempt(own_attempts(bindparam("user_id"))))
 
 
-@functools.cache
-def _lean_update():
-    """The one-statement save of a page speaking with its token alone (``sitting.lean``): the
-    login the page was opened under must still be live (not logged out, the account enabled and
-    its logins not all ended since)."""
-    login_live = (
+def _login_live():
+    """The login the page was opened under is still live: not logged out, the account enabled and
+    its logins not all ended since (a condition on the attempt row)."""
+    return (
         select(UserSession.id)
         .join(User, User.id == UserSession.user_id)
         .where(
@@ -335,7 +333,36 @@ def _lean_update():
         )
         .exists()
     )
-    return _item_update(_live_attempt(login_live))
+
+
+@functools.cache
+def _lean_update():
+    """The one-statement save of a page speaking with its token alone (``sitting.lean``)."""
+    return _item_update(_live_attempt(_login_live()))
+
+
+@functools.cache
+def _lean_paper():
+    """The shape of a live page's paper (``paper_rules_for``), read only if the page may save."""
+    return (
+        select(AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .where(AttemptItem.attempt_id == bindparam("attempt"), _live_attempt(_login_live()))
+    )
+
+
+def learn_page(session, attempt_id, token, client, now):
+    """A page's first save in this process, on the lean path: learn the page's paper and client,
+    if the page may save now and saves from where it was opened (or last saved from). True if
+    learned; otherwise the app's full path decides (and records a change of client)."""
+    rows = session.execute(_lean_paper(), {"attempt": attempt_id, "token": token, "now": now}).all()
+    if not rows:
+        return False
+    before = last_page_client(attempt_id, session)
+    if before is not None and not same_client(before, client):
+        return False
+    paper_rules.remember(attempt_id, token, {row.position: rule_of(row) for row in rows}, client)
+    return True
 
 
 def quick_plan(attempt_id, payload, client, now):
@@ -407,6 +434,14 @@ def quick_save(attempt_id, user, payload, client=None):
 def lean_save(session, attempt_id, payload, client, now):
     """The page's save with its token alone (no session, see ``sitting.lean``): the reply, or
     None when the full path must decide; nothing has been changed in that case."""
+    token, saves = payload.get("token"), payload.get("saves")
+    single = isinstance(token, str) and isinstance(saves, list) and len(saves) == 1
+    if (
+        single
+        and paper_rules.get(attempt_id, token) is None
+        and not learn_page(session, attempt_id, token, client, now)
+    ):
+        return None
     params = quick_plan(attempt_id, payload, client, now)
     if params is None:
         return None
