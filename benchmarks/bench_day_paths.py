@@ -11,7 +11,11 @@ app (production settings: pool pre-ping, the login throttle in Redis when it is 
 driven in this one process through Flask's test client, one person after another, as the
 exam-day benchmark's examinees do:
 
-* login: GET /login, POST /login, GET / (the lobby), GET /exam/<id> (the start page);
+* login: GET /login, POST /login, GET /exam/<id> (the start page). Every roster row gets a
+  登录码; ``--ticket-share`` of the people (0.9 by default) log in with 准考证号 + 登录码 and land
+  on the exam's start page, the rest with their own password (argon2id) and open the lobby
+  first. The authentication mix is printed (and written with ``--json``): it dominates a
+  login wave;
 * start: POST /exam/<id> (开始答题: the draw and the attempt), GET /attempt/<id>;
 * save: --saves answer saves each (POST save, one answer per request, as the page sends: its
   token in the X-Exam-Page header), each followed by the floor's request: a bare Flask +
@@ -43,7 +47,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,6 +60,8 @@ from examapp import create_app  # noqa: E402
 from examapp.auth.models import Role, User  # noqa: E402
 from examapp.auth.passwords import hash_password  # noqa: E402
 from examapp.clock import utcnow  # noqa: E402
+from examapp.exams.models import RosterEntry  # noqa: E402
+from examapp.exams.paperwork import issue_ticket_codes  # noqa: E402
 from examapp.exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint  # noqa: E402
 from examapp.extensions import db  # noqa: E402
 from examapp.org.models import UnitKind  # noqa: E402
@@ -78,7 +84,8 @@ def ensure_database(url):
 
 
 def prepare(app, people):
-    """Empty and migrate the database; a published exam with ``people`` examinees on its roster."""
+    """Empty and migrate the database; a published exam with ``people`` examinees on its roster.
+    Returns (exam id, {username: (ticket number, login code)}): every roster row gets a code."""
     from flask_migrate import upgrade
 
     with app.app_context():
@@ -133,12 +140,15 @@ def prepare(app, people):
         )
         add_to_roster(None, exam, units=[city])
         publish_exam(None, exam)
+        entries = db.session.scalars(select(RosterEntry).where(RosterEntry.exam_id == exam.id)).all()
+        codes = issue_ticket_codes(None, entries)
+        tickets = {entry.user.username: (entry.ticket_number, codes[entry.id]) for entry in entries}
         db.session.commit()
         exam_id = exam.id
         with db.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         db.session.remove()
-    return exam_id
+    return exam_id, tickets
 
 
 class Meter:
@@ -218,15 +228,30 @@ def expect(response, *statuses):
     return response
 
 
-def play(app, meter, exam_id, people, saves_each, bare=None):
-    """``bare``: a test client of the floor (``bare_save_app``), measured after each save."""
+def play(app, meter, exam_id, people, saves_each, bare=None, tickets=None, ticket_share=1.0):
+    """``bare``: a test client of the floor (``bare_save_app``), measured after each save.
+    ``tickets``: {username: (准考证号, 登录码)}; the first ``ticket_share`` of the people log in with
+    them (straight to the exam's start page), the rest with their own password (argon2id, then
+    the lobby). Returns the authentication mix {kind: count}."""
     clients = [app.test_client() for _ in range(people)]
+    mix = {"登录码 (准考证号 + 登录码)": 0, "own password (argon2id)": 0}
     # login wave
     for i, client in enumerate(clients):
         page = expect(meter.run("GET /login", lambda c=client: c.get("/login")), 200).get_data(as_text=True)
-        form = {"username": f"path{i:05d}", "password": PASSWORD, "csrf_token": CSRF_FIELD.search(page).group(1)}
-        expect(meter.run("POST /login", lambda c=client, f=form: c.post("/login", data=f)), 302)
-        expect(meter.run("GET / (lobby)", lambda c=client: c.get("/")), 200)
+        username = f"path{i:05d}"
+        csrf = CSRF_FIELD.search(page).group(1)
+        if tickets and i < round(ticket_share * people):
+            number, code = tickets[username]
+            form = {"username": number, "password": code, "csrf_token": csrf}
+            reply = expect(meter.run("POST /login (登录码)", lambda c=client, f=form: c.post("/login", data=f)), 302)
+            if not reply.headers["Location"].endswith(f"/exam/{exam_id}"):
+                raise SystemExit(f"a ticket login went to {reply.headers['Location']}, not the exam")
+            mix["登录码 (准考证号 + 登录码)"] += 1
+        else:
+            form = {"username": username, "password": PASSWORD, "csrf_token": csrf}
+            expect(meter.run("POST /login (password)", lambda c=client, f=form: c.post("/login", data=f)), 302)
+            expect(meter.run("GET / (lobby)", lambda c=client: c.get("/")), 200)
+            mix["own password (argon2id)"] += 1
         page = expect(meter.run("GET /exam/<id>", lambda c=client: c.get(f"/exam/{exam_id}")), 200)
         client.start_csrf = CSRF_FIELD.search(page.get_data(as_text=True)).group(1)
     # synchronized start
@@ -289,6 +314,7 @@ def play(app, meter, exam_id, people, saves_each, bare=None):
         if reply.get("status") != "submitted":
             raise SystemExit(f"submit refused: {reply}")
         expect(meter.run("GET result", lambda c=client, u=reply["result_url"]: c.get(u)), 200)
+    return mix
 
 
 def count_lean_saves():
@@ -341,13 +367,19 @@ def main():
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_paths")
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--saves", type=int, default=10, help="answer saves per person")
+    parser.add_argument(
+        "--ticket-share",
+        type=float,
+        default=0.9,
+        help="share of people logging in with 准考证号 + 登录码 (the rest with their own password); default 0.9",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of each kind's first request")
     parser.add_argument("--profile", metavar="KIND", help='cProfile the requests of one kind, e.g. "POST /exam/<id>"')
     args = parser.parse_args()
     app, database, throttle = bench_app(args.database_url, "day-paths-bench")
     started = time.perf_counter()
-    exam_id = prepare(app, args.people)
+    exam_id, tickets = prepare(app, args.people)
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s; login throttle in {throttle}")
     with app.app_context():
         meter = Meter(db.engine, database, args.show_sql, args.profile)
@@ -356,7 +388,8 @@ def main():
     event.listen(bare_engine.pool, "checkout", meter._checkout)
     bare = create_bare_app(bare_engine).test_client()
     lean = count_lean_saves()
-    play(app, meter, exam_id, args.people, args.saves, bare=bare)
+    mix = play(app, meter, exam_id, args.people, args.saves, bare=bare, tickets=tickets, ticket_share=args.ticket_share)
+    print("authentication mix: " + ", ".join(f"{kind} {count}" for kind, count in mix.items()))
     print(f"saves answered by the lean path: {lean['taken']} of {lean['tried']} it tried")
     figures = meter.summary()
     print(
@@ -372,7 +405,10 @@ def main():
         print(f"\ncProfile of {args.profile!r} (CPU figures above include the profiler's overhead):")
         pstats.Stats(meter.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
     if args.json:
-        Path(args.json).write_text(json.dumps({"people": args.people, "paths": figures}, indent=1), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps({"people": args.people, "authentication": mix, "paths": figures}, indent=1, ensure_ascii=False),
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -102,11 +102,12 @@ def main():
     args = parser.parse_args()
     app, database, _throttle = bench_app(args.database_url, "practice-bench")
     started = time.perf_counter()
-    exam_id = prepare(app, args.people)
+    exam_id, _tickets = prepare(app, args.people)
     print(f"prepared {args.people} people in {time.perf_counter() - started:.1f} s")
     with app.app_context():
         meter = Meter(db.engine, database, args.show_sql, args.profile)
-    play(app, meter, exam_id, args.people, args.saves)
+    mix = play(app, meter, exam_id, args.people, args.saves)  # every login with its own password
+    print("authentication mix: " + ", ".join(f"{kind} {count}" for kind, count in mix.items()))
     practise(app, meter, args.people, args.answers)
     figures = meter.summary()
     kinds = ("POST save", "GET /practice", "GET practice question", "POST practice answer")
