@@ -14,6 +14,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
 from ..extensions import db
+from ..sitting.grading import grade_exam_first
 from .analysis import Settings, analyse
 from .models import Finding, IntegrityRun
 from .signals import load_sitting
@@ -36,6 +37,7 @@ def compute_findings(exam, actor=None, settings=None):
     if exam.status == ExamStatus.DRAFT:
         raise DomainError("草稿状态的考试没有答卷，无需计算")
     began = time.perf_counter()
+    grade_exam_first(exam.id)  # the findings read final scores: hand-ins still pending are graded first
     sitting = load_sitting(exam)
     drafts, stats = analyse(sitting, settings or Settings())
     now = utcnow()

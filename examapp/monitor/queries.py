@@ -31,6 +31,12 @@ PER_PAGE = 50
 ONLINE_WITHIN = timedelta(minutes=2)
 
 
+def _counted_as(state):
+    """The states a count (or filter) of ``state`` takes in: 已交卷 holds the hand-ins whose score is
+    still being computed (seconds; their rows say 成绩计算中)."""
+    return (AttemptState.SUBMITTED, AttemptState.GRADING) if state == AttemptState.SUBMITTED else (state,)
+
+
 def _item_count(*conditions):
     return (
         select(func.count(AttemptItem.id))
@@ -70,7 +76,7 @@ def unit_summary(exam_id, user):
     counts = [
         func.count(RosterEntry.id).label("roster"),
         func.count(case((Attempt.id.is_(None), 1))).label(NOT_STARTED),
-        *(func.count(case((Attempt.state == state, 1))).label(state) for state in AttemptState.ALL),
+        *(func.count(case((Attempt.state.in_(_counted_as(state)), 1))).label(state) for state in AttemptState.ALL),
     ]
     stmt = (
         select(
@@ -143,7 +149,7 @@ def people_page(exam_id, user, now, *, unit_id=None, state=None, q=None, page=1,
     if state == NOT_STARTED:
         stmt = stmt.where(Attempt.id.is_(None))
     elif state in AttemptState.ALL:
-        stmt = stmt.where(Attempt.state == state)
+        stmt = stmt.where(Attempt.state.in_(_counted_as(state)))
     if q:
         stmt = stmt.where(
             or_(User.name.contains(q, autoescape=True), User.username.contains(q.lower(), autoescape=True))

@@ -33,6 +33,7 @@ def unit_scores_command(exam_id, out, district_code):
     if not out.lower().endswith(".xlsx"):
         raise click.ClickException("输出文件应以 .xlsx 结尾")
     data = build_workbook(exam, display_zone(), district_id)
+    db.session.commit()  # the hand-ins the workbook graded first
     Path(out).write_bytes(data)
     state = "已封存" if exam.status == ExamStatus.SEALED else f"未封存（{exam.status_label}），实时数据"
     click.echo(f"已写入 {out}（{len(data)} 字节；{state}）")

@@ -13,6 +13,7 @@ from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db
 from ..numbers import plain
 from ..org.models import Unit
+from ..sitting.grading import grade_exam_first
 from ..sitting.models import Attempt, AttemptState
 from ..spreadsheets import DATETIME, DECIMAL, INTEGER, Column, Sheet, made_at_line, write_workbook
 from .scores import Verdict, district_summaries, unit_scores
@@ -142,6 +143,8 @@ def people_rows(exam, district_id=None, zone=None):
 def person_status(state, excuse_reason):
     if state == AttemptState.SUBMITTED:
         return "已交卷"
+    if state == AttemptState.GRADING:
+        return "已交卷（成绩计算中）"
     if state == AttemptState.VOIDED:
         return "答卷作废（计 0 分）"
     if state == AttemptState.IN_PROGRESS:
@@ -181,8 +184,11 @@ def build_workbook(exam, zone, district_id=None, *, made_at=None):
 
     Each sheet's title block: what it is and which exam; the exam's time, cycle, pass mark and
     seal; whose part, how many rows and when the file was made (Beijing time). Then a blank row
-    and the header (row ``HEADER_ROWS + 1``).
+    and the header (row ``HEADER_ROWS + 1``). Hand-ins still pending are graded first (in the
+    caller's transaction); one another grader holds at this moment shows as 成绩计算中.
     """
+    if exam.status != ExamStatus.SEALED:
+        grade_exam_first(exam.id)
     scores = unit_scores(exam, district_id)
     exam_line, cycle_line = header_lines(exam, zone)
     district = db.session.get(Unit, district_id) if district_id is not None else None

@@ -59,6 +59,8 @@ def accept_late(actor, attempt, delivery_ids, reason):
     reason = _require_reason(reason)
     if attempt.state == AttemptState.VOIDED:
         raise DomainError("该答卷已作废，不能接受迟到送达的答案")
+    if attempt.state == AttemptState.GRADING:
+        raise DomainError("该答卷的成绩正在计算，请稍候几秒再试")
     if attempt.state != AttemptState.SUBMITTED:
         raise DomainError("该答卷已重新开放作答，交卷后才能接受迟到送达的答案")
     deliveries = _pending(attempt, delivery_ids)

@@ -68,6 +68,9 @@ class UnitScore:
     lowest: Decimal | None
     threshold: Decimal
     revision: int = 0
+    #: handed in, the score still being computed (live figures only, for seconds): neither sat
+    #: nor absent, and the unit's average waits for them
+    grading: int = 0
 
     @property
     def denominator(self):
@@ -75,8 +78,8 @@ class UnitScore:
 
     @property
     def average(self):
-        """Exact (a Fraction), or None when nobody counts."""
-        if self.denominator <= 0:
+        """Exact (a Fraction), or None when nobody counts or a score is still being computed."""
+        if self.denominator <= 0 or self.grading:
             return None
         return Fraction(Decimal(self.score_sum)) / self.denominator
 
@@ -114,14 +117,16 @@ def threshold_of(exam):
 
 def live_unit_scores(exam, district_id=None, unit_id=None):
     """Every rostered unit's figures from the attempts as they are now: one grouped query."""
-    sat = Attempt.id.isnot(None)
+    handed_in = Attempt.state.in_((AttemptState.SUBMITTED, AttemptState.GRADING))
+    grading = Attempt.state == AttemptState.GRADING
     excused = and_(RosterEntry.excuse_reason.isnot(None), Attempt.id.is_(None))
     figures = (
         select(
             RosterEntry.unit_id.label("unit_id"),
             func.max(RosterEntry.district_id).label("district_id"),
             func.count(RosterEntry.id).label("roster_size"),
-            func.count(Attempt.id).label("sat"),
+            func.count(Attempt.id).label("handed_in"),
+            func.sum(case((grading, 1), else_=0)).label("grading"),
             func.sum(case((excused, 1), else_=0)).label("excused"),
             func.coalesce(func.sum(Attempt.score), 0).label("score_sum"),
             func.max(Attempt.score).label("highest"),
@@ -130,7 +135,7 @@ def live_unit_scores(exam, district_id=None, unit_id=None):
         .select_from(RosterEntry)
         .outerjoin(
             Attempt,
-            and_(Attempt.roster_entry_id == RosterEntry.id, Attempt.state == AttemptState.SUBMITTED, sat),
+            and_(Attempt.roster_entry_id == RosterEntry.id, handed_in),
         )
         .where(RosterEntry.exam_id == exam.id)
         .group_by(RosterEntry.unit_id)
@@ -157,13 +162,14 @@ def live_unit_scores(exam, district_id=None, unit_id=None):
             district_id=row.district_id,
             district_name=row.district_name or "",
             roster_size=row.roster_size,
-            sat=row.sat,
+            sat=row.handed_in - int(row.grading or 0),
             excused=int(row.excused or 0),
-            absent=row.roster_size - row.sat - int(row.excused or 0),
+            absent=row.roster_size - row.handed_in - int(row.excused or 0),
             score_sum=Decimal(row.score_sum),
             highest=row.highest,
             lowest=row.lowest,
             threshold=threshold,
+            grading=int(row.grading or 0),
         )
         for row in rows
     ]

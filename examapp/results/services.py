@@ -21,6 +21,7 @@ from ..errors import DomainError
 from ..exams.models import ExamStatus, RosterEntry
 from ..extensions import db
 from ..reasons import clean_reason
+from ..sitting.grading import grade_exam_first
 from ..sitting.models import Attempt, AttemptItem, AttemptState
 from .models import UnitResult
 from .scores import Verdict, live_unit_scores
@@ -69,6 +70,14 @@ def _summary(score):
     return f"{average} {score.verdict_label}（应考 {score.roster_size}，实考 {score.sat}，批准缺考 {score.excused}）"
 
 
+def _require_graded(exam):
+    """Final scores first: grade the exam's hand-ins still pending; refuse while another grader
+    holds some (a moment)."""
+    grading = grade_exam_first(exam.id)
+    if grading:
+        raise DomainError(f"还有 {grading} 份答卷正在计算成绩，请稍候几秒再试")
+
+
 def cycle_of(exam):
     """The cycle the exam counts for: its own, or that of the year it opened (in the display zone)."""
     if exam.cycle is None:
@@ -89,6 +98,7 @@ def seal_exam(actor, exam):
     )
     if open_attempts:
         raise DomainError(f"还有 {open_attempts} 份答卷未交卷，不能封存")
+    _require_graded(exam)
     scores = live_unit_scores(exam)
     if not scores:
         raise DomainError("考生名单为空，没有可封存的成绩")
@@ -263,6 +273,7 @@ def regrade_with_key(actor, exam, version, key_version, reason):
         raise DomainError("考试结束后才能重新评分")
     if key_version.question_id != version.question_id or not _same_shape(version, key_version):
         raise DomainError("更正的答案必须来自同一道题的新版本，且题型和选项数相同")
+    _require_graded(exam)
     items = db.session.execute(
         select(AttemptItem, Attempt)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)

@@ -1,7 +1,8 @@
-"""The examinee's hand-in: the page's last saves, then submit and grade, in one transaction.
+"""The examinee's hand-in: the page's last saves, then the hand-in, in one transaction.
 
-Idempotent: a double click or a retry grades once (``Attempt.submit``). Services flush; the
-caller commits.
+The hand-in answers before the score exists: the attempt goes to ``grading`` and is graded right
+after the commit (``grading``). Idempotent: a double click or a retry hands in once and is
+graded once. Services flush; the caller commits.
 """
 
 from datetime import timedelta
@@ -10,30 +11,37 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
+from .grading import grade_pending, hand_in
 from .models import AttemptState, SubmitReason
 from .page import page_mode
 from .saving import save_responses
-from .services import submit_attempt
 
 #: a page whose countdown ran out hands in "time up"; within this of the server's deadline the
 #: server agrees, further from it the page was behind (extra time granted) and goes on
 TIME_UP_TOLERANCE = timedelta(seconds=5)
+#: the states of an attempt handed in: graded, or being graded
+HANDED_IN = (AttemptState.GRADING, AttemptState.SUBMITTED)
 
 
 def finish_attempt(
     attempt, token, saves=None, *, time_up=False, address=None, user_agent=None, device=None, evidence=None
 ):
-    """The examinee's hand-in: the last saves first (same transaction), then submit and grade.
+    """The examinee's hand-in: the last saves first (same transaction), then the hand-in.
 
     Idempotent. Returns the saves' result (see ``saving.save_responses``) with "submitted":
-    whether the attempt is now submitted. A page whose countdown ran out (``time_up``) well
+    whether the attempt is now handed in (graded, or being graded). A page whose countdown ran out (``time_up``) well
     before the server's deadline (extra time it has not heard of) is not submitted: it goes on.
     """
     result = {"acked": [], "stale": [], "late": [], "refused": [], "closed": False}
     if saves is not None and not isinstance(saves, list):
         raise DomainError("交卷请求无效")
-    if attempt.state == AttemptState.SUBMITTED and not saves:
+    if attempt.state in HANDED_IN and not saves:
         return {**result, "submitted": True}
+    if attempt.state == AttemptState.GRADING:
+        # a retry carrying saves: grade first, so that its saves are taken as a closed
+        # attempt's (kept for review), never written into the handed-in answers
+        grade_pending(attempt_id=attempt.id)
+        db.session.refresh(attempt)
     if saves:
         result = save_responses(
             attempt, token, saves, address=address, user_agent=user_agent, device=device, evidence=evidence
@@ -41,10 +49,10 @@ def finish_attempt(
     else:
         page_mode(attempt, token, db.session.get(Exam, attempt.exam_id), utcnow())
     if attempt.state != AttemptState.IN_PROGRESS:
-        return {**result, "submitted": attempt.state == AttemptState.SUBMITTED}
+        return {**result, "submitted": attempt.state in HANDED_IN}
     now = utcnow()
     if time_up and now < attempt.deadline_at - TIME_UP_TOLERANCE:
         return {**result, "submitted": False}
     reason = SubmitReason.DEADLINE if time_up or now >= attempt.deadline_at else SubmitReason.EXAMINEE
-    submit_attempt(attempt, reason)
+    hand_in(attempt, reason, now)
     return {**result, "submitted": True}
