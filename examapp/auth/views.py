@@ -48,11 +48,12 @@ def login():
         else:
             user = result.user
             session.clear()  # a new session at login: nothing of the old one survives
+            if result.ticket_exam_id is not None:
+                mark_ticket_login(result.ticket_exam_id)  # before the login: its session row sees it
             login_user(user)
             session.permanent = True
             if result.ticket_exam_id is not None:
                 # a 登录码 opens its exam: straight to its start page, the password change can wait
-                mark_ticket_login(result.ticket_exam_id)
                 return redirect(url_for("sitting.start", exam_id=result.ticket_exam_id))
             if user.must_change_password:
                 flash("首次登录或密码已被重置，请先设置新密码", "warning")
