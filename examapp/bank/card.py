@@ -72,15 +72,9 @@ def question_card_html(qtype, stem, options, number=None, points=None, name="ans
     else:
         parts.append(f'<p class="question-stem mb-2">{text_html(stem)}</p>')
     if qtype in (QType.SINGLE, QType.MULTIPLE):
-        kind = "radio" if qtype == QType.SINGLE else "checkbox"
         for index, (value, text) in enumerate(options, start=1):
             value = escape(value)
-            checked = " checked" if value in chosen else ""
-            parts.append(
-                f'<div class="form-check"><input class="form-check-input" type="{kind}" name="{name}" '
-                f'id="{name}-{index}" value="{value}"{checked}{off}>'
-                f'<label class="form-check-label" for="{name}-{index}">{"ABCDEF"[index - 1]}. {text_html(text)}</label></div>'
-            )
+            parts.append(choice_option_html(qtype, name, index, value, text, value in chosen, off))
     elif qtype == QType.JUDGE:
         for value, label in JUDGE_CHOICES:
             checked = " checked" if value in chosen else ""
@@ -89,6 +83,49 @@ def question_card_html(qtype, stem, options, number=None, points=None, name="ans
                 f'id="{name}-{value}" value="{value}"{checked}{off}>'
                 f'<label class="form-check-label" for="{name}-{value}">{label}</label></div>'
             )
-    parts.append("</div></div>")
+    parts.append(CARD_END)
     # every text and value above was escaped; the rest is this function's own markup
     return Markup("".join(parts))  # noqa: S704
+
+
+def choice_option_html(qtype, name, index, value, text, checked, off):
+    """One option of a 单选/多选 card: shown ``index``-th (lettered by it), worth the version's own
+    letter ``value`` (escaped); ``off`` is " disabled" or ""."""
+    kind = "radio" if qtype == QType.SINGLE else "checkbox"
+    return (
+        f'<div class="form-check"><input class="form-check-input" type="{kind}" name="{name}" '
+        f'id="{name}-{index}" value="{value}"{" checked" if checked else ""}{off}>'
+        f'<label class="form-check-label" for="{name}-{index}">{"ABCDEF"[index - 1]}. {text_html(text)}</label></div>'
+    )
+
+
+#: what closes a card (``question_card_html``)
+CARD_END = "</div></div>"
+
+#: where a card template holds the question's number on the paper (also in its field names
+#: ``q<number>``); it cannot come from a text, whose "<" is always escaped
+NUMBER_SLOT = "<@>"
+# the slot is this module's own constant markup, never a text
+_NUMBER, _NAME = Markup(NUMBER_SLOT), Markup("q" + NUMBER_SLOT)  # noqa: S704
+
+
+def question_card_template(qtype, stem, options, points=None, disabled=True):
+    """The card of an unanswered question with its number left open (``NUMBER_SLOT``): the same
+    for every paper that shows this version so, to be kept and filled in with ``str.replace``."""
+    return str(question_card_html(qtype, stem, options, number=_NUMBER, points=points, name=_NAME, disabled=disabled))
+
+
+def choice_card_templates(qtype, stem, options, points=None, disabled=True):
+    """An unanswered 单选/多选 card in pieces, its number left open: (the card up to its options,
+    ``table``) where ``table[shown][original]`` is the option ``original`` shown ``shown``-th (both
+    from 0). A card in any option order is the head, ``table[i][order[i]]`` for each i, and ``CARD_END``."""
+    head = question_card_template(qtype, stem, [], points=points, disabled=disabled)
+    off = " disabled" if disabled else ""
+    table = tuple(
+        tuple(
+            choice_option_html(qtype, _NAME, shown + 1, LETTERS[original], text, False, off)
+            for original, text in enumerate(options)
+        )
+        for shown in range(len(options))
+    )
+    return head[: -len(CARD_END)], table

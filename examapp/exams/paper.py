@@ -83,7 +83,22 @@ def draw_paper(exam, seed):
     the categories, and the whole drawable pool with each question's current options (or a fixed
     paper and its versions).
     """
-    rng = random.Random(seed)
+    return draw_from(exam, paper_source(exam), seed)
+
+
+@dataclass(frozen=True)
+class PaperSource:
+    """What a draw chooses from, read once for any number of draws (``draw_from``): a fixed
+    paper's questions, or each blueprint row's candidates."""
+
+    #: [(version id, points, qtype, options, keep option order)] of a fixed paper, else None
+    fixed: list | None
+    #: [(row, [(question id, version id, qtype, options, keep option order)])] of a blueprint
+    pools: list | None
+
+
+def paper_source(exam):
+    """The exam's paper and the bank's candidates for it, in a few statements."""
     if exam.paper_mode == PaperMode.FIXED:
         picked = [(item.question_version_id, item.points) for item in exam.fixed_items]
         versions = {
@@ -97,12 +112,19 @@ def draw_paper(exam, seed):
                 ).where(QuestionVersion.id.in_([vid for vid, _ in picked]))
             )
         }
-        picked = [
+        fixed = [
             (vid, points, versions[vid].qtype, versions[vid].options, versions[vid].keep_option_order)
             for vid, points in picked
         ]
-    else:
-        picked = _draw_blueprint(exam, rng)
+        return PaperSource(fixed=fixed, pools=None)
+    return PaperSource(fixed=None, pools=_blueprint_pools(exam.blueprint_rows))
+
+
+def draw_from(exam, source, seed):
+    """One person's paper from ``source`` (``paper_source``) without touching the database:
+    ``draw_paper`` for many people at once. The same seed gives the same paper."""
+    rng = random.Random(seed)
+    picked = source.fixed if source.fixed is not None else _draw_blueprint(source.pools, rng)
     drawn = []
     for version_id, points, qtype, options, keep_option_order in picked:
         order = None
@@ -171,14 +193,13 @@ def _blueprint_pools(rows):
     return pools
 
 
-def _draw_blueprint(exam, rng):
+def _draw_blueprint(pools, rng):
     """Rows with the fewest candidates draw first, so a broad row (any difficulty) never takes
     the questions a narrower row of the same category and type needs: for rows that are nested
     or disjoint, as rows of one category and type are, a paper that draws once draws for every seed.
     """
     chosen = set()
     picked = []
-    pools = _blueprint_pools(exam.blueprint_rows)
     for row, pool in sorted(pools, key=lambda rp: (len(rp[1]), rp[0].position)):
         pool = [candidate for candidate in pool if candidate[0] not in chosen]
         if len(pool) < row.count:

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..org.models import Unit, UnitKind
 from .models import BlueprintRow, Exam, ExamStatus, FixedPaperItem, PaperMode, ReleaseMode, RosterEntry, parse_allowlist
 from .paper import paper_problems
-from .signals import sittings_still_open
+from .signals import exam_published, roster_added, sittings_still_open
 
 EXAM_ACTION_LABELS = {
     "exam.create": "新建考试",
@@ -350,21 +350,22 @@ def add_to_roster(actor, exam, *, units=(), users=()):
         )
     )
     districts = _district_ids({u.unit_id for u in people.values()})
-    added = 0
-    for user in people.values():
-        if user.id in present:
-            continue
-        db.session.add(
-            RosterEntry(
-                exam_id=exam.id,
-                user_id=user.id,
-                unit_id=user.unit_id,
-                district_id=districts.get(user.unit_id),
-                added_by_id=actor.id if actor else None,
-            )
+    entries = [
+        RosterEntry(
+            exam_id=exam.id,
+            user_id=user.id,
+            unit_id=user.unit_id,
+            district_id=districts.get(user.unit_id),
+            added_by_id=actor.id if actor else None,
         )
-        added += 1
+        for user in people.values()
+        if user.id not in present
+    ]
+    added = len(entries)
+    db.session.add_all(entries)
     db.session.flush()
+    if entries and exam.status == ExamStatus.PUBLISHED:
+        roster_added.send(exam, entry_ids=[entry.id for entry in entries])
     scope = access.unit_scope(actor) if actor is not None else None
     record_change(
         actor,
@@ -465,6 +466,7 @@ def publish_exam(actor, exam):
         raise error
     exam.mark_published()
     db.session.flush()
+    exam_published.send(exam)
     record_change(actor, "exam.publish", "exam", exam.id, label=exam.title, after={"status": exam.status})
     return exam
 

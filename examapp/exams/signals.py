@@ -3,6 +3,11 @@
 ``exam_closing`` is sent with the exam when an administrator ends a published exam, before
 anything changes. Each receiver closes what must be closed first and returns how many
 sittings are still open; any open sitting keeps the exam from ending (``services.close_exam``).
+
+``exam_published`` is sent with the exam once it is published (flushed, in the same
+transaction), and ``roster_added`` with the exam and ``entry_ids`` when people are put on the
+roster of an exam already published: the sittings feature draws their papers then
+(``sitting.prepared``), so that exam day's starts copy rows instead of drawing.
 """
 
 from blinker import Namespace
@@ -10,6 +15,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 exam_closing = _signals.signal("exam-closing")
+exam_published = _signals.signal("exam-published")
+roster_added = _signals.signal("roster-added")
 
 
 def sittings_still_open(exam):

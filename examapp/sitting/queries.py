@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from ..bank.card import shown_letters
 from ..bank.content import QType
-from ..bank.models import QuestionVersion
 from ..clock import utcnow
 from ..exams.models import Exam, ExamStatus, PaperMode, RosterEntry
 from ..exams.paper import SECTION_ORDER
@@ -45,48 +44,6 @@ def lobby(user):
             section = "done"
         result.append(LobbyRow(exam, attempt, section))
     return result
-
-
-def paper_for_page(attempt_id):
-    """The attempt page's questions in one statement of plain rows: shown options relabelled,
-    the responses so far, and nothing of the key (no answer, explanation or source is read)."""
-    from .models import AttemptItem
-
-    rows = db.session.execute(
-        select(
-            AttemptItem.position,
-            AttemptItem.points,
-            AttemptItem.option_order,
-            AttemptItem.response,
-            AttemptItem.flagged,
-            AttemptItem.response_seq,
-            QuestionVersion.qtype,
-            QuestionVersion.stem,
-            QuestionVersion.options,
-        )
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    )
-    questions = []
-    for position, points, order, response, flagged, seq, qtype, stem, options in rows:
-        if order is None:
-            order = range(len(options))
-        chosen = list(response) if isinstance(response, str) else response
-        questions.append(
-            {
-                "position": position,
-                "qtype": qtype,
-                "stem": stem,
-                "options": [("ABCDEF"[i], options[i]) for i in order],
-                "points": points,
-                "chosen": chosen or [],
-                "flagged": flagged,
-                "seq": seq,
-                "answered": response is not None,
-            }
-        )
-    return questions
 
 
 def paper_view(attempt):

@@ -12,7 +12,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -28,6 +27,7 @@ from ..exams.signals import exam_closing
 from ..extensions import db
 from ..reasons import clean_reason
 from .models import Attempt, AttemptEvent, AttemptItem, AttemptState, EventKind, SubmitReason
+from .prepared import copy_prepared, prepared_seed
 
 SITTING_ACTION_LABELS = {
     "attempt.reopen": "重新开放答卷",
@@ -55,12 +55,20 @@ def sitting_of(exam, user):
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entry=None):
-    """The person's attempt, drawing their paper the first time; an existing attempt is returned as it is.
+#: ``start_attempt``'s caller did not read the prepared paper's seed
+_UNREAD = object()
 
-    ``entry``: the person's roster row, when the caller has just read it (``sitting_of``) and
+
+def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entry=None, prepared=_UNREAD):
+    """The person's attempt, with the paper prepared for them (``prepared``) or, when there is none
+    or it no longer holds, drawn now; an existing attempt is returned as it is.
+
+    ``entry``: the person's roster row, when the caller has just read it (``sitting_of``, or
+    ``prepared.sitting_and_seed`` which also gives ``prepared``, the usable prepared seed) and
     found no attempt; a start on another page in between is still found, by the unique attempt
-    per roster row. The paper is written in one multi-row statement, whatever its length.
+    per roster row. ``seed``: draw with this seed (the prepared paper is used only if it is the
+    one drawn with it). A prepared paper is copied by one INSERT ... SELECT; a live draw is
+    written in one multi-row statement, whatever its length.
     """
     if entry is None:
         entry, existing = sitting_of(exam, user)
@@ -75,36 +83,73 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
         raise AccessRefused("考试口令不正确", field="access_code")
     if not exam.allows_address(address):
         raise AccessRefused("本场考试只允许在指定的考场网络中参加，请到考场电脑上登录")
-    seed = secrets.randbits(31) if seed is None else seed
-    drawn = draw_paper(exam, seed)
-    attempt = Attempt(exam_id=exam.id, roster_entry_id=entry.id, user_id=user.id, started_at=now, seed=seed)
-    attempt.deadline_at = attempt.compute_deadline(exam, entry.extra_minutes)
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-            db.session.execute(
-                insert(AttemptItem.__table__),
-                [
-                    {
-                        "attempt_id": attempt.id,
-                        "position": position,
-                        "question_version_id": q.version_id,
-                        "points": q.points,
-                        "option_order": list(q.option_order) if q.option_order is not None else None,
-                        "response_seq": 0,
-                        "flagged": False,
-                    }
-                    for position, q in enumerate(drawn, start=1)
-                ],
-            )
-    except IntegrityError:
+    if prepared is _UNREAD:
+        prepared = prepared_seed(exam, entry.id)
+    drawn = None
+    if prepared is None or (seed is not None and seed != prepared):
+        seed = secrets.randbits(31) if seed is None else seed
+        drawn = draw_paper(exam, seed)
+    else:
+        seed = prepared
+    attempt = _insert_attempt(exam, entry, user, now, seed)
+    if attempt is None:
         # The same person started on another page at the same moment: keep theirs.
         existing = attempt_for(exam, user)
         if existing is None:
-            raise
+            raise DomainError("开始答题失败，请刷新页面后重试")
         return existing
+    if drawn is None:
+        copy_prepared(attempt.id, entry.id)
+    else:
+        db.session.execute(
+            insert(AttemptItem.__table__),
+            [
+                {
+                    "attempt_id": attempt.id,
+                    "position": position,
+                    "question_version_id": q.version_id,
+                    "points": q.points,
+                    "option_order": list(q.option_order) if q.option_order is not None else None,
+                    "response_seq": 0,
+                    "flagged": False,
+                }
+                for position, q in enumerate(drawn, start=1)
+            ],
+        )
     return attempt
+
+
+def _insert_attempt(exam, entry, user, now, seed):
+    """The new attempt, inserted unless the roster row has one already (then None): one
+    statement, no savepoint, whoever else is starting the same row at the same moment."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _insert_attempt_statements.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        columns = ("exam_id", "roster_entry_id", "user_id", "state", "started_at", "deadline_at", "seed")
+        stmt = _insert_attempt_statements[dialect] = (
+            upsert(Attempt)
+            .values({column: bindparam(column) for column in columns})
+            .on_conflict_do_nothing(index_elements=[Attempt.roster_entry_id])
+            .returning(Attempt)
+        )
+    values = {
+        "exam_id": exam.id,
+        "roster_entry_id": entry.id,
+        "user_id": user.id,
+        "state": AttemptState.IN_PROGRESS,
+        "started_at": now,
+        "deadline_at": Attempt(started_at=now).compute_deadline(exam, entry.extra_minutes),
+        "seed": seed,
+    }
+    return db.session.scalars(stmt, values).one_or_none()
+
+
+#: the statement of ``_insert_attempt`` per database dialect, built once
+_insert_attempt_statements = {}
 
 
 def submit_attempt(attempt, reason):

@@ -20,9 +20,11 @@ from .handin import finish_attempt
 from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason, duration_text
 from .page import SaveRefused, claim_attempt, identify_page, page_client, report_event
-from .queries import answered_count, group_by_type, paper_for_page, paper_makeup, paper_view, review_summary
+from .prepared import sitting_and_seed
+from .queries import answered_count, paper_makeup, paper_view, review_summary
 from .saving import quick_save, save_responses
-from .services import AccessRefused, close_if_overdue, sitting_of, start_attempt
+from .services import AccessRefused, close_if_overdue, start_attempt
+from .sheet import attempt_sheet
 
 bp = Blueprint("sitting", __name__, template_folder="templates")
 
@@ -110,7 +112,7 @@ def start(exam_id):
     exam = db.session.get(Exam, exam_id)
     if exam is None or exam.status == ExamStatus.DRAFT:
         abort(404)
-    entry, attempt = sitting_of(exam, current_user)
+    entry, attempt, prepared = sitting_and_seed(exam, current_user.id)
     if entry is None:
         abort(404)
     if attempt is not None:
@@ -126,6 +128,7 @@ def start(exam_id):
                 access_code=form.access_code.data,
                 address=request.remote_addr,
                 entry=entry,
+                prepared=prepared,
             )
         except AccessRefused as exc:
             if request.is_json:
@@ -158,21 +161,16 @@ def attempt(attempt_id):
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("sitting.result", attempt_id=attempt.id))
     token = claim_attempt(attempt, **_client())
-    questions = paper_for_page(attempt.id)
-    exam = attempt.exam
     # Past the deadline (inside the grace for delivering) a page opened again may only hand in.
     hand_in_only = utcnow() >= attempt.deadline_at
     return render_template(
         "sitting/attempt.html",
         attempt=attempt,
-        exam=exam,
+        exam=attempt.exam,
         token=token,
-        questions=questions,
-        groups=group_by_type(questions),
+        sheet=attempt_sheet(attempt.id, disabled=hand_in_only),
         seconds_left=attempt.seconds_left(),
-        submit_form=SubmitForm(),
         hand_in_only=hand_in_only,
-        last_seq=max([attempt.last_seq] + [q["seq"] for q in questions]),
     )
 
 
