@@ -49,10 +49,12 @@ migrate-check: install
 	$(BIN)/flask db check
 
 ## bench: exam day for N examinees on the local PostgreSQL (database exam_day; N=10000 for the city,
-## FAULTS=1 to kill a worker and restart PostgreSQL mid-save); figures go in docs/benchmarks.md
+## FAULTS=1 to kill a worker and restart PostgreSQL mid-save, SERVER=granian to serve with granian
+## instead of gunicorn, LOGIN=password for password logins instead of ticket codes); figures go in
+## docs/benchmarks.md. The capacity ladder: benchmarks/capacity.py
 N ?= 500
 bench: install-dev
-	$(BIN)/python benchmarks/exam_day.py --people $(N) $(if $(FAULTS),--faults)
+	$(BIN)/python benchmarks/exam_day.py --people $(N) $(if $(FAULTS),--faults) $(if $(SERVER),--server $(SERVER)) $(if $(LOGIN),--login $(LOGIN))
 
 ## bench-bank: the question bank benchmark
 bench-bank: install-dev

@@ -1,12 +1,17 @@
 """The answer-save endpoint under concurrent load, beside a bare Flask + SQLAlchemy upsert.
 
     .venv/bin/python benchmarks/bench_save.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/save_bench
+    .venv/bin/python benchmarks/bench_save.py --server granian
 
-Both apps are served the same way (gunicorn, the same workers and threads, loopback only)
+Both apps are served the same way (gunicorn with gunicorn.conf.py, or granian: ``--server``,
+see ``wsgi_servers.py``; the same workers and threads, loopback only)
 against the same PostgreSQL, and driven by the same bounded client in the same run: first
 the bare endpoint (the floor), then examapp's save endpoint. The figure that matters is the
 ratio of their throughputs (target: examapp at least half the bare endpoint's), since these
-machines are shared and noisy. The database is emptied and migrated first.
+machines are shared and noisy. examapp's saves are sent as the attempt page sends them: with
+the page's token in the ``X-Exam-Page`` header beside the CSRF token, so that one answer's save
+is answered by the lean path (``examapp/sitting/lean.py``). The database is emptied and
+migrated first.
 """
 
 import argparse
@@ -15,7 +20,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -27,6 +31,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from wsgi_servers import SERVERS, describe, server_command, server_env, stop_server  # noqa: E402
 
 LOG_DIR = ROOT / "benchmarks" / "results"
 LOG_DIR.mkdir(exist_ok=True)
@@ -111,26 +118,12 @@ def prepare(database_url, people):
     return attempt_ids
 
 
-def serve(app_spec, port, env, workers, threads):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--access-logfile",
-        "/dev/null",
-        app_spec,
-    ]
+def serve(server, app_spec, port, env, workers, threads):
+    command = server_command(server, app_spec, port, workers, threads)
+    env = server_env(env, workers, threads)
     log = open(LOG_DIR / f"{app_spec.split(':')[0]}.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    process.log = log
+    process.log, process.command = log, command
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -143,12 +136,7 @@ def serve(app_spec, port, env, workers, threads):
 
 
 def stop(process):
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_server(process)
     process.log.close()
 
 
@@ -177,6 +165,7 @@ class Client:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 if attempt == 2:
                     return 0, b""
+        self.last_headers = {name.lower() for name, _ in response.getheaders()}
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
                 self.cookie = value.split(";", 1)[0]
@@ -246,6 +235,7 @@ def main():
     parser.add_argument("--clients", type=int, default=32, help="concurrent examinees (at most 500)")
     parser.add_argument("--seconds", type=float, default=10, help="length of each measured phase (at most 120)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both endpoints")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="what serves both apps")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -273,7 +263,7 @@ def main():
         DB_MAX_OVERFLOW="2",
     )
     print(
-        f"gunicorn: {args.workers} workers x {args.threads} threads each; {clients_n} clients; "
+        f"{args.server}: {args.workers} workers x {args.threads} threads each; {clients_n} clients; "
         f"{args.rounds} rounds of {seconds:.0f} s for each endpoint"
     )
 
@@ -281,8 +271,9 @@ def main():
     # served for the whole run and measured in alternating rounds, so a noisy neighbour on
     # the machine weighs on both alike.
     bare_port, app_port = free_port(), free_port()
-    bare = serve("benchmarks.bare_save_app:app", bare_port, env, args.workers, args.threads)
-    server = serve("wsgi:app", app_port, env, args.workers, args.threads)
+    bare = serve(args.server, "benchmarks.bare_save_app:app", bare_port, env, args.workers, args.threads)
+    server = serve(args.server, "wsgi:app", app_port, env, args.workers, args.threads)
+    print(f"serving with {describe(server.command)} (and the floor alike)")
     try:
         bare_clients = [Client(bare_port) for _ in range(clients_n)]
         app_clients = [Client(app_port) for _ in range(clients_n)]
@@ -290,6 +281,8 @@ def main():
             client.login(f"bench{index:05d}")
             client.open_attempt(attempt_id)
         seqs = [1000] * clients_n
+        #: saves answered by the lean path (no Content-Security-Policy: Flask's after_request never ran)
+        lean = [0, 0]
 
         def bare_save(client, index, seq):
             body = json.dumps(
@@ -317,9 +310,17 @@ def main():
                 "POST",
                 f"/attempt/{attempt_ids[index]}/save",
                 body=body,
-                headers={"Content-Type": "application/json", "X-CSRFToken": client.csrf, "Accept": "application/json"},
+                headers={
+                    "Content-Type": "application/json",
+                    "X-CSRFToken": client.csrf,
+                    "X-Exam-Page": client.token,
+                    "Accept": "application/json",
+                },
             )
-            return status == 200 and b'"saved"' in data
+            saved = status == 200 and b'"saved"' in data
+            if saved:
+                lean["content-security-policy" in client.last_headers] += 1
+            return saved
 
         drive(bare_save, bare_clients, 2)  # warm up both
         drive(examapp_save, app_clients, 2)
@@ -344,6 +345,7 @@ def main():
     floor = report("bare Flask+SQLAlchemy upsert", *totals["bare"])
     rate = report("examapp /attempt/<id>/save", *totals["examapp"])
     print(f"ratio examapp / bare = {rate / floor:.2f} (target >= 0.50)")
+    print(f"examapp saves answered by the lean path: {lean[0]}, by the app's view: {lean[1]}")
 
 
 if __name__ == "__main__":

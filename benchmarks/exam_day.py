@@ -3,36 +3,44 @@
     .venv/bin/python benchmarks/exam_day.py --people 500            # make bench
     .venv/bin/python benchmarks/exam_day.py --people 10000          # make bench N=10000
     .venv/bin/python benchmarks/exam_day.py --people 500 --faults   # make bench FAULTS=1
+    .venv/bin/python benchmarks/exam_day.py --people 500 --server granian --login password
 
 The database (``--database-url``, PostgreSQL on loopback; created if missing) is emptied and
 migrated, then holds a published exam of 80 questions (single, multiple, true/false and
-fill-in, 1.25 points each) drawn per person from a bank of 320, and N examinees on its
-roster who have set their own passwords. examapp is served by gunicorn with the
-repository's ``gunicorn.conf.py`` (workers and threads from the command line), and locust
+fill-in, 1.25 points each) drawn per person from a bank of 320 (at publish), and N examinees on
+its roster who have set their own passwords and (``--login ticket``, the default) been issued a
+登录码 for their 准考证号. examapp is served by gunicorn with the repository's ``gunicorn.conf.py``
+or by granian (``--server``, see ``wsgi_servers.py``; workers and threads from the command
+line), and locust
 (``benchmarks/exam_day_locust.py``, one process, one greenlet per examinee, on loopback)
 plays the day in phases:
 
 1. login wave: everyone arrives within the window (N / --login-rate s) and logs in through
-   the form, opens the lobby and the exam's start page;
+   the form, with the 准考证号 and 登录码 (straight to the exam's start page) or with the
+   username and password (the lobby, then the exam's start page); the mix is reported;
 2. synchronized start: at the signal everyone clicks 开始答题 within --start-spread s and
    loads the attempt page, reading the paper from it;
 3. the floor: a bare Flask + SQLAlchemy upsert (``benchmarks/bare_save_app.py``, served the
    same way) and examapp's save endpoint, each driven back to back by --floor-clients
    clients (the save by that many examinees), in alternating rounds;
-4. steady autosave: everyone answers every question once and changes some (--changes),
+4. steady autosave: everyone answers every question (or the first --answers) once and changes
+   some (--changes),
    at an aggregate offered rate of --save-rate saves/s, as the page saves them (each with
    how long ago it was given; queued and re-sent in order with backoff while failing; the
    page asks for its state only when no reply gave it the time for 30 s);
 5. submit burst: the window's close is everyone's deadline (the exam's close is set when
    the login wave is over, before anyone starts, as an admin sets it the day before),
    and everyone hands in within its last --submit-spread s (the page's submit, with
-   what is still queued); --no-submit of them closed the browser instead and are left to
+   what is still queued; the reply comes before the score, the attempt in ``grading``);
+   --no-submit of them closed the browser instead and are left to the sweep;
+   then the grading: how long after the last submit every score is computed (the app's
+   grading threads), read from the database every second;
 6. the sweep: ``flask exams close-overdue`` once deadline + grace has passed.
 
 At the end every attempt is read back and compared with what each examinee was told:
 an answer acknowledged (its sequence number in ``acked`` or ``stale`` of a 200 reply) must
-be stored under its own sequence number, or a newer one of the same person. With
-``--faults`` a gunicorn worker is killed (SIGKILL) a third into the save phase and
+be stored under its own sequence number, or a newer one of the same person; an attempt in
+``grading`` counts as handed in. With ``--faults`` a worker of the app's server is killed (SIGKILL) a third into the save phase and
 PostgreSQL is stopped for 10 s halfway through it. With ``--profile`` py-spy samples the
 app's workers and pg_stat_activity is sampled, per phase (summaries at the end, raw stacks
 in benchmarks/results/). A benchmark, not a test: the figures
@@ -67,23 +75,31 @@ import psutil  # noqa: E402
 from locust.contrib.fasthttp import FastHttpSession  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.stats import StatsCSV  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from exam_day_bank import PAPER, build_bank  # noqa: E402
-from exam_day_locust import PASSWORD, Day, Examinee, clock, sleep_until  # noqa: E402
+from exam_day_locust import LOGIN_PASSWORD, LOGIN_TICKET, PASSWORD, Day, Examinee, clock, sleep_until  # noqa: E402
+from wsgi_servers import SERVERS as SERVER_NAMES  # noqa: E402
+from wsgi_servers import describe, server_command, server_env, stop_server  # noqa: E402
 
 from examapp import create_app  # noqa: E402
 from examapp.auth.models import Role, User  # noqa: E402
 from examapp.clock import utcnow  # noqa: E402
 from examapp.demo.data import CITY, DISTRICTS  # noqa: E402
+from examapp.exams.models import RosterEntry  # noqa: E402
 from examapp.exams.services import ExamSettings, add_to_roster, create_exam, publish_exam, set_blueprint  # noqa: E402
 from examapp.extensions import db  # noqa: E402
 from examapp.org.models import UnitKind  # noqa: E402
 from examapp.org.services import create_unit  # noqa: E402
+
+try:  # the ticket login (登录码) of issue 23
+    from examapp.exams.paperwork import issue_ticket_codes  # noqa: E402
+except ImportError:
+    issue_ticket_codes = None
 
 LOG_DIR = ROOT / "benchmarks" / "results"
 MAX_PEOPLE = 20_000
@@ -98,6 +114,7 @@ TARGETS = {
     "save_p95": 0.3,
     "submit_within": 60,
     "submit_p95": 1.0,
+    "graded_within": 120,
     "ratio": 0.5,
 }
 
@@ -149,10 +166,14 @@ def build_units(people):
     return city, assessed
 
 
-def prepare(app, people, duration_minutes):
-    """Empty and migrate the database; a published exam and ``people`` examinees on its roster."""
+def prepare(app, people, duration_minutes, login):
+    """Empty and migrate the database; a published exam and ``people`` examinees on its roster.
+
+    Returns the exam's id, {examinee number: (准考证号, 登录码)} (None for ``--login password``)
+    and the seconds the steps took."""
     from flask_migrate import upgrade
 
+    steps, at = {}, clock()
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -198,13 +219,30 @@ def prepare(app, people, duration_minutes):
             ],
         )
         add_to_roster(None, exam, units=[city])
-        publish_exam(None, exam)
+        db.session.flush()
+        steps["people, units, bank and roster"], at = clock() - at, clock()
+        publish_exam(None, exam)  # papers are drawn here
+        db.session.flush()
+        steps["publish (papers drawn)"], at = clock() - at, clock()
+        tickets = None
+        if login == "ticket":
+            entries = db.session.scalars(select(RosterEntry).where(RosterEntry.exam_id == exam.id)).all()
+            codes = issue_ticket_codes(None, entries)
+            numbers = {
+                user_id: int(username[3:])
+                for user_id, username in db.session.execute(
+                    select(User.id, User.username).where(User.username.like("day%"))
+                )
+            }
+            tickets = {numbers[e.user_id]: (e.ticket_number, codes[e.id]) for e in entries}
+            steps["ticket codes issued"], at = clock() - at, clock()
         db.session.commit()
         exam_id = exam.id
         with db.engine.connect() as conn:  # as autovacuum would, after a load this size
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        steps["commit and VACUUM ANALYZE"] = clock() - at
         db.engine.dispose()
-    return exam_id
+    return exam_id, tickets, steps
 
 
 # --- serving ------------------------------------------------------------------------------
@@ -216,7 +254,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-#: gunicorn masters this run started: stopped on the way out, whatever the way
+#: servers (gunicorn or granian masters) this run started: stopped on the way out, whatever the way
 SERVERS = []
 
 
@@ -227,27 +265,13 @@ def stop_servers_and_exit(signum, _frame):
     os._exit(128 + signum)
 
 
-def serve(app_spec, env, workers, threads):
+def serve(server, app_spec, env, workers, threads):
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--access-logfile",
-        "/dev/null",
-        app_spec,
-    ]
+    command = server_command(server, app_spec, port, workers, threads)
+    env = server_env(env, workers, threads)
     log = open(LOG_DIR / f"exam_day_{app_spec.split(':')[0].rsplit('.', 1)[-1]}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    process.log, process.port = log, port
+    process.log, process.port, process.command = log, port, command
     SERVERS.append(process)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -261,14 +285,7 @@ def serve(app_spec, env, workers, threads):
 
 
 def stop(process):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    stop_server(process)
     process.log.close()
 
 
@@ -487,10 +504,60 @@ def kill_worker(server, log):
     workers = tree(server.pid)[1:]
     victim = random.choice(workers)
     victim.send_signal(signal.SIGKILL)
-    log.append((clock(), f"SIGKILL gunicorn worker {victim.pid} (of {len(workers)})"))
+    log.append((clock(), f"SIGKILL server worker {victim.pid} (of {len(workers)})"))
 
 
-def play(args, exam_id, app_server, bare_server, save_seconds):
+class GradingWatch:
+    """Attempts handed in and not yet graded (state ``grading``), counted every second from the
+    save phase on, until none is left after the last submit."""
+
+    def __init__(self, url, exam_id):
+        self.engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        self.exam_id = exam_id
+        self.counts = []  # (clock, attempts in grading; None while the database did not answer)
+        self.greenlet = gevent.spawn(self._run)
+
+    def _count(self):
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    text("SELECT count(*) FROM attempts WHERE exam_id = :e AND state = 'grading'"), {"e": self.exam_id}
+                ).scalar()
+        except Exception:  # noqa: BLE001 - PostgreSQL may be restarting (--faults)
+            return None
+
+    def _run(self):
+        while True:
+            at = clock()
+            self.counts.append((at, self._count()))
+            gevent.sleep(max(0.0, at + 1.0 - clock()))
+
+    def finish(self, last_submit, timeout):
+        """Wait until a count after ``last_submit`` is 0 (at most ``timeout`` s after it).
+
+        Returns {"within": s from the last submit to that count (None: never), "peak", "left"}."""
+        while True:
+            done = [at for at, count in self.counts if count == 0 and at >= last_submit]
+            if done or clock() > last_submit + timeout:
+                break
+            gevent.sleep(0.2)
+        self.greenlet.kill()
+        self.engine.dispose()
+        after = [count for at, count in self.counts if at >= last_submit and count is not None]
+        return {
+            "within": done[0] - last_submit if done else None,
+            "peak": max((count for _at, count in self.counts if count is not None), default=0),
+            "left": after[-1] if after else None,
+            "polls": len(self.counts),
+        }
+
+
+def last_submit_at(day):
+    """When the last hand-in that answered "submitted" got its reply (the load generator's clock)."""
+    return max((s[2] + s[3] for s in day.samples if s[0] == "submit" and s[1] == "POST submit" and s[5]), default=None)
+
+
+def play(args, exam_id, app_server, bare_server, save_seconds, tickets):
     """Run every phase; returns the Day (samples and examinees' ledgers) and the timetable."""
     day = Day(
         exam_id=exam_id,
@@ -504,6 +571,8 @@ def play(args, exam_id, app_server, bare_server, save_seconds):
         no_submit=args.no_submit,
         submit_spread=args.submit_spread,
         capacity_clients=min(args.floor_clients, args.people),
+        answers=args.answers,
+        tickets=tickets,
     )
     env = Environment(user_classes=[Examinee], host=f"http://127.0.0.1:{app_server.port}")
     runner = env.create_local_runner()
@@ -568,6 +637,7 @@ def play(args, exam_id, app_server, bare_server, save_seconds):
 
     print(f"4. steady autosave: {args.save_rate:.0f} saves/s offered for about {save_seconds:.0f} s ...", flush=True)
     meter.set_phase("save")
+    grading = GradingWatch(args.database_url, exam_id)
     day.save_at = timetable["save"] = clock() + 1
     timetable["save_planned"] = save_seconds
     day.save_go.set()
@@ -585,8 +655,17 @@ def play(args, exam_id, app_server, bare_server, save_seconds):
     wait_for(lambda: day.finished >= n, day.hard_stop - clock() + 60, "every examinee to finish")
     timetable["finished"] = clock()
     to_submit.kill()
-    meter.set_phase("sweep")
     runner.quit()
+    last_submit = last_submit_at(day)
+    if last_submit is not None:
+        meter.set_phase("grading")
+        print(
+            f"   waiting for every score (at most {args.grading_timeout:.0f} s after the last submit) ...", flush=True
+        )
+        timetable["grading"] = grading.finish(last_submit, args.grading_timeout)
+    else:
+        grading.finish(clock(), 0)
+    meter.set_phase("sweep")
     if meter.profiler:
         meter.profiler.stop()
     return day, env, meter, timetable, faults
@@ -668,7 +747,7 @@ def verify(engine, exam_id, day, duration_minutes):
         check[f"state {attempt.state}" + (f" ({attempt.submit_reason})" if attempt.submit_reason else "")] += 1
         expected = min(attempt.started_at + timedelta(minutes=duration_minutes), closes_at)
         check["deadline intact" if attempt.deadline_at == expected else "deadline changed"] += 1
-        if attempt.state not in ("submitted", "in_progress"):
+        if attempt.state not in ("submitted", "grading", "in_progress"):
             check["neither submitted nor resumable"] += 1
     for examinee in day.examinees:
         if examinee.attempt_id is None:
@@ -771,11 +850,16 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
 
     print(f"\n1. login wave ({args.login_rate:.0f}/s offered: {n} arrivals within {day.login_window:.0f} s)")
     table("login")
-    login = figures(samples, "login", {"POST /login"})
-    logged_in = [s for s in samples if s[0] == "login" and s[1] == "POST /login" and s[5]]
+    posts = {k for k in phase_kinds(samples, "login") if k.startswith("POST /login")}
+    login = figures(samples, "login", posts)
+    logged_in = [s for s in samples if s[0] == "login" and s[1] in posts and s[5]]
     span = max(s[2] + s[3] for s in logged_in) - timetable["login"] if logged_in else 0
     login_rate = len(logged_in) / span if span else 0
-    out["logins"] = {"count": len(logged_in), "seconds": span, "rate": login_rate, "p95": login["p95"]}
+    mix = {how: day.login_mix.get(how, 0) for how in (LOGIN_TICKET, LOGIN_PASSWORD)}
+    out["logins"] = {"count": len(logged_in), "seconds": span, "rate": login_rate, "p95": login["p95"], "mix": mix}
+    print(
+        f"   authentication mix: {mix[LOGIN_TICKET]} with a ticket code (准考证号 + 登录码), {mix[LOGIN_PASSWORD]} with a password (argon2id)"
+    )
     print(
         f"   => {len(logged_in)} logins in {span:.1f} s: {login_rate:.1f}/s, p95 {login['p95'] * 1000:.0f} ms "
         f"[target >= {t['login_rate']}/s, p95 < 1 s: {verdict(login_rate >= t['login_rate'] and login['p95'] < 1)}]"
@@ -847,6 +931,12 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
         f"{verdict(steady_rate >= t['save_rate'] and save_p95 < t['save_p95'])}]"
         + ("  (the offered rate bounds the figure)" if args.save_rate < 1.2 * t["save_rate"] else "")
     )
+    answered_by = {f"{by}, {size}": count for (by, size), count in sorted(day.saves_answered_by.items())}
+    out["saves answered by"] = answered_by
+    print(
+        "   save requests answered by (all phases; the lean path needs the X-Exam-Page header): "
+        + (", ".join(f"{k} {v}" for k, v in answered_by.items()) or "none")
+    )
     for moment, what in faults:
         print(f"   fault at save phase + {moment - timetable['save']:.0f} s: {what}")
 
@@ -857,18 +947,39 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
     span = (max(s[2] + s[3] for s in submits) - min(s[2] for s in submits)) if submits else 0
     late = max((s[2] + s[3] for s in submits), default=timetable["deadline"]) - timetable["deadline"]
     expected = sum(1 for e in day.examinees if e.will_submit and e.attempt_id)
-    out["submits"] = {"count": len(submits), "within": span, "p95": submit["p95"], "after_deadline": late}
+    out["submits"] = {
+        "count": len(submits),
+        "expected": expected,
+        "within": span,
+        "p95": submit["p95"],
+        "after_deadline": late,
+    }
     print(
         f"   => {len(submits)} of {expected} submitted within {span:.1f} s (the last {late:+.1f} s from the "
         f"deadline), p95 {submit['p95'] * 1000:.0f} ms [target all within {t['submit_within']} s, p95 < 1 s: "
         f"{verdict(len(submits) == expected and span <= t['submit_within'] and submit['p95'] < 1)}]"
     )
 
+    graded = timetable.get("grading")
+    out["grading"] = graded
+    if graded:
+        within = graded["within"]
+        print(
+            f"   grading: {graded['peak']} attempts at most waited for their score; "
+            + (
+                f"every score computed within {within:.0f} s of the last submit"
+                if within is not None
+                else f"{graded['left']} still in grading {args.grading_timeout:.0f} s after the last submit"
+            )
+            + f" [target within {t['graded_within']} s: {verdict(within is not None and within <= t['graded_within'])}]"
+        )
+
     print("\n6. the sweep (flask exams close-overdue)")
     if sweep_result:
         out["sweep"] = sweep_result
         print(
-            f"   {sweep_result['output']} in {sweep_result['seconds']:.1f} s (the command, Python start included)"
+            f"   {'; '.join(sweep_result['output'].splitlines())} in {sweep_result['seconds']:.1f} s "
+            "(the command, Python start included)"
             + (f"; exit {sweep_result['returncode']}: {sweep_result['stderr']}" if sweep_result["returncode"] else "")
         )
     else:
@@ -957,6 +1068,13 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
     out["check"] = dict(check)
     out["run"] = {
         "people": n,
+        "server": args.server,
+        "login": args.login,
+        "answers": args.answers or QUESTIONS,
+        "login_rate": args.login_rate,
+        "start_spread": args.start_spread,
+        "submit_spread": args.submit_spread,
+        "prepare_seconds": args.prepare_steps,
         "faults": args.faults,
         "duration_minutes": duration_minutes,
         "workers": args.workers,
@@ -996,8 +1114,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/exam_day")
     parser.add_argument("--people", type=int, default=500, help=f"examinees (at most {MAX_PEOPLE:,})")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (the same for the floor)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--server", choices=SERVER_NAMES, default="gunicorn", help="what serves the app and the floor (wsgi_servers.py)"
+    )
+    parser.add_argument(
+        "--login",
+        choices=("ticket", "password"),
+        default="ticket" if issue_ticket_codes else "password",
+        help="how everyone logs in: 准考证号 + 登录码 (no argon2id) or username + password (default: ticket)",
+    )
+    parser.add_argument("--workers", type=int, default=4, help="server workers (the same for the floor)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
     parser.add_argument("--login-rate", type=float, default=50, help="arrivals per second in the login wave")
     parser.add_argument(
         "--start-spread",
@@ -1005,6 +1132,7 @@ def main():
         help="seconds over which everyone clicks start (default N / 200, between 5 and 50)",
     )
     parser.add_argument("--save-rate", type=float, default=500, help="saves per second offered by the whole city")
+    parser.add_argument("--answers", type=int, help=f"questions each person answers (default all {QUESTIONS})")
     parser.add_argument("--changes", type=float, default=0.1, help="answers changed later, per question")
     parser.add_argument("--poll-seconds", type=float, default=30, help="the page's time check (0: none)")
     parser.add_argument("--no-submit", type=float, default=0.02, help="share who close the browser early")
@@ -1024,11 +1152,19 @@ def main():
     parser.add_argument("--floor-rounds", type=int, default=2)
     parser.add_argument("--faults", action="store_true", help="kill a worker and restart PostgreSQL mid-save")
     parser.add_argument("--profile", action="store_true", help="py-spy the app and sample pg_stat_activity")
+    parser.add_argument(
+        "--grading-timeout", type=float, default=600, help="seconds after the last submit to wait for every score"
+    )
+    parser.add_argument("--output", help="the figures' JSON (default benchmarks/results/exam_day_<N>[_<server>].json)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
+    if args.login == "ticket" and issue_ticket_codes is None:
+        raise SystemExit("--login ticket: this examapp has no ticket login codes (examapp.exams.paperwork)")
     args.people = max(10, min(args.people, MAX_PEOPLE))
-    args.login_rate = max(1.0, min(args.login_rate, 1000.0))
-    args.save_rate = max(10.0, min(args.save_rate, 5000.0))
+    args.login_rate = max(0.5, min(args.login_rate, 1000.0))
+    args.save_rate = max(1.0, min(args.save_rate, 5000.0))
+    args.answers = max(1, min(args.answers, QUESTIONS)) if args.answers else None
+    args.grading_timeout = max(10.0, min(args.grading_timeout, 3600.0))
     args.start_spread = max(1.0, min(args.start_spread or max(5.0, min(50.0, args.people / 200)), 600.0))
     args.changes = max(0.0, min(args.changes, 1.0))
     args.no_submit = max(0.0, min(args.no_submit, 0.5))
@@ -1051,7 +1187,8 @@ def main():
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("locust").setLevel(logging.ERROR)
 
-    saves_each = QUESTIONS + round(QUESTIONS * args.changes)
+    answered = args.answers or QUESTIONS
+    saves_each = answered + round(answered * args.changes)
     save_seconds = saves_each * args.people / args.save_rate
     start_seconds = args.start_allowance or (args.start_spread + 10 + args.people / 250)
     floor_seconds = 2 * args.floor_rounds * args.floor_seconds + 4
@@ -1061,7 +1198,7 @@ def main():
     args.duration = max(90, math.ceil(args.window / 60) + 30)
 
     print(
-        f"exam day: {args.people:,} examinees, {QUESTIONS} questions each ({saves_each} saves), "
+        f"exam day: {args.people:,} examinees, {QUESTIONS} questions each, {answered} answered ({saves_each} saves), "
         f"exam of {args.duration} min closing {args.window} s after the start signal, grace {GRACE_SECONDS} s"
         + (", with faults" if args.faults else "")
     )
@@ -1086,20 +1223,26 @@ def main():
     )
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "exam-day-bench"})
     started = clock()
-    exam_id = prepare(app, args.people, args.duration)
+    exam_id, tickets, args.prepare_steps = prepare(app, args.people, args.duration, args.login)
     engine = create_engine(args.database_url)
     with engine.connect() as conn:
         version = conn.execute(text("SHOW server_version")).scalar()
     print(
-        f"prepared in {clock() - started:.1f} s (PostgreSQL {version}); serving with gunicorn -c gunicorn.conf.py "
-        f"--workers {args.workers} --threads {args.threads}, login throttle storage {env['RATELIMIT_STORAGE_URI']}",
+        f"prepared in {clock() - started:.1f} s (PostgreSQL {version}): "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in args.prepare_steps.items())
+        + f"; logins with {'ticket codes' if tickets else 'passwords'}",
         flush=True,
     )
 
-    app_server = serve("wsgi:app", env, args.workers, args.threads)
-    bare_server = serve("benchmarks.bare_save_app:app", env, args.workers, args.threads)
+    app_server = serve(args.server, "wsgi:app", env, args.workers, args.threads)
+    bare_server = serve(args.server, "benchmarks.bare_save_app:app", env, args.workers, args.threads)
+    print(
+        f"serving with {describe(app_server.command)} (and the floor alike); "
+        f"login throttle storage {env['RATELIMIT_STORAGE_URI']}",
+        flush=True,
+    )
     try:
-        day, locust_env, meter, timetable, faults = play(args, exam_id, app_server, bare_server, save_seconds)
+        day, locust_env, meter, timetable, faults = play(args, exam_id, app_server, bare_server, save_seconds, tickets)
     finally:
         stop(app_server)
         stop(bare_server)
@@ -1111,13 +1254,17 @@ def main():
     if meter.profiler:
         print("\nWhere the app's time went (--profile)")
         meter.profiler.summary()
-    name = f"exam_day_{args.people}" + ("_faults" if args.faults else "")
-    (LOG_DIR / f"{name}.json").write_text(json.dumps(out, indent=1, default=str, ensure_ascii=False))
+    name = f"exam_day_{args.people}" + (f"_{args.server}" if args.server != "gunicorn" else "")
+    name += "_faults" if args.faults else ""
+    figures_path = Path(args.output) if args.output else LOG_DIR / f"{name}.json"
+    figures_path.parent.mkdir(parents=True, exist_ok=True)
+    figures_path.write_text(json.dumps(out, indent=1, default=str, ensure_ascii=False))
     import csv
 
-    with open(LOG_DIR / f"{name}_requests.csv", "w", newline="") as f:
+    requests_path = figures_path.with_name(figures_path.stem + "_requests.csv")
+    with open(requests_path, "w", newline="") as f:
         StatsCSV(locust_env, [0.5, 0.95, 0.99]).requests_csv(csv.writer(f))
-    print(f"\nfigures: {LOG_DIR / name}.json; locust's per-request table: {LOG_DIR / name}_requests.csv")
+    print(f"\nfigures: {figures_path}; locust's per-request table: {requests_path}")
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     broken = check["neither submitted nor resumable"] + check["examinees without an attempt"] + len(day.crashes)
     sys.exit(1 if lost or broken else 0)

@@ -1,8 +1,9 @@
 """One examinee of ``benchmarks/exam_day.py``: a locust ``FastHttpUser`` that plays a person's exam day.
 
-It does what the browser and the exam page's modules (``examapp/static/js/attempt/``) do: logs in through the form,
-opens the lobby and the exam's start page, starts at the signal, loads the attempt page and
-reads the paper from it, answers every question once and changes some, and saves each
+It does what the browser and the exam page's modules (``examapp/static/js/attempt/``) do: logs in through the form
+(with the 准考证号 and the ticket's 登录码, which leads straight to the exam's start page, or with the
+username and password, which leads to the lobby first), opens the exam's start page, starts at the signal, loads the attempt page and
+reads the paper from it, answers every question once (or the first --answers of them) and changes some, and saves each
 answer as it is given: unacknowledged saves stay queued (one per question, the newest) and
 are re-sent in order, up to 100 a request, with a backoff of 1 s doubling to 30 s. Every
 30 s the page asks for its state, unless a reply gave it the time in the last 29 s (the
@@ -40,6 +41,8 @@ SAVE_BATCH, SUBMIT_BATCH = 100, 200
 #: to gunicorn directly, and 10,000 idle keep-alive connections would exceed what its workers
 #: hold (1,000 each), so a page keeps its connection only while it is busy.
 IDLE_CLOSE_SECONDS = 3.0
+#: how a person logged in, as the figures name it
+LOGIN_TICKET, LOGIN_PASSWORD = "ticket code", "password"
 
 
 def clock():
@@ -69,6 +72,8 @@ class Day:
         no_submit,
         submit_spread,
         capacity_clients,
+        answers=None,
+        tickets=None,
     ):
         self.exam_id = exam_id
         self.people = people
@@ -81,6 +86,15 @@ class Day:
         self.no_submit = no_submit
         self.submit_spread = submit_spread
         self.capacity_clients = capacity_clients
+        #: questions each person answers (None: all of them)
+        self.answers = answers
+        #: examinee number -> (准考证号, 登录码) for the ticket login; None: everyone logs in with a password
+        self.tickets = tickets
+        #: successful logins by how (LOGIN_TICKET, LOGIN_PASSWORD)
+        self.login_mix = Counter()
+        #: save requests answered "saved", by who answered: the lean path (examapp/sitting/lean.py,
+        #: no Content-Security-Policy header: Flask's after_request never ran) or the app's view
+        self.saves_answered_by = Counter()
         self.login_go, self.start_go, self.capacity_go, self.save_go = Event(), Event(), Event(), Event()
         self.login_at = self.start_at = self.save_at = None
         #: [(from, to)] in which the first ``capacity_clients`` examinees save back to back
@@ -118,6 +132,13 @@ class Examinee(FastHttpUser):
         day = self.day
         self.number = day.next_number()
         self.username = f"day{self.number:05d}"
+        self.token = None  # the attempt page's token, once the page is loaded
+        if day.tickets:
+            self.login_how = LOGIN_TICKET
+            self.login_name, self.login_secret = day.tickets[self.number]
+        else:
+            self.login_how = LOGIN_PASSWORD
+            self.login_name, self.login_secret = self.username, PASSWORD
         self.rng = random.Random(day.seed * 100_003 + self.number)
         self.attempt_id = None
         self.paper = {}  # position -> (qtype, option values, number of blanks)
@@ -156,17 +177,23 @@ class Examinee(FastHttpUser):
 
     # --- talking to the server ----------------------------------------------------------
 
-    def call(self, phase, kind, method, path, *, form=None, payload=None, expect=(200,), close=False):
+    def call(self, phase, kind, method, path, *, form=None, payload=None, page=False, expect=(200,), close=False):
+        """One request; ``page``: sent by the attempt page's script (``static/js/attempt/transport.js``),
+        which adds the CSRF token and, once it has it, the page's token in ``X-Exam-Page``."""
         headers = {"Accept-Encoding": "identity"}
         data = None
         if form is not None:
             data = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if payload is not None:
-            data = json.dumps(payload)
-            headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        if page or payload is not None:
+            headers["Accept"] = "application/json"
             if self.csrf_header:
                 headers["X-CSRFToken"] = self.csrf_header
+            if self.token:
+                headers["X-Exam-Page"] = self.token
+        if payload is not None:
+            data = json.dumps(payload)
+            headers["Content-Type"] = "application/json"
         if close:
             headers["Connection"] = "close"
         started = clock()
@@ -181,7 +208,8 @@ class Examinee(FastHttpUser):
         ) as response:
             status = response.status_code or 0
             body = response.content or b""
-            location = (response.headers or {}).get("Location", "") if status else ""
+            self.reply_headers = (response.headers or {}) if status else {}
+            location = self.reply_headers.get("Location", "")
             if not status:
                 error = getattr(response, "error", None)
                 self.day.connection_errors[f"{phase}: {kind}: {type(error).__name__}"] += 1
@@ -249,16 +277,22 @@ class Examinee(FastHttpUser):
             if match:
                 status, _, location = self.call(
                     "login",
-                    "POST /login",
+                    f"POST /login ({self.login_how})",
                     "POST",
                     "/login",
                     expect=(302,),
-                    form={"username": self.username, "password": PASSWORD, "csrf_token": match.group(1).decode()},
+                    form={
+                        "username": self.login_name,
+                        "password": self.login_secret,
+                        "csrf_token": match.group(1).decode(),
+                    },
                 )
                 if status == 302 and "/account/password" not in location:
                     break
             self.retry_pause(tries)
-        self.call("login", "GET / (lobby)", "GET", "/")
+        day.login_mix[self.login_how] += 1
+        if f"/exam/{day.exam_id}" not in location:  # a ticket login leads straight to the exam, skipping the lobby
+            self.call("login", "GET / (lobby)", "GET", "/")
         for tries in itertools.count(1):
             status, page, _ = self.call("login", "GET /exam/<id>", "GET", f"/exam/{day.exam_id}", close=True)
             match = CSRF_FIELD.search(page) if status == 200 else None
@@ -375,6 +409,8 @@ class Examinee(FastHttpUser):
             )
             reply = self.json_of(status, body)
             if status == 200 and reply and reply.get("status") == "saved":
+                by = "app" if "Content-Security-Policy" in self.reply_headers else "lean path"
+                self.day.saves_answered_by[(by, "one answer" if len(batch) == 1 else "batch")] += 1
                 done = set(reply.get("acked", ())) | set(reply.get("stale", ()))
                 if not done & {s["seq"] for s in batch}:
                     raise RuntimeError(f"a save reply that acknowledges nothing: {reply}")
@@ -420,7 +456,7 @@ class Examinee(FastHttpUser):
 
     def poll(self, phase, close):
         status, body, _ = self.call(
-            phase, "GET state", "GET", f"/attempt/{self.attempt_id}/state?token={self.token}", close=close
+            phase, "GET state", "GET", f"/attempt/{self.attempt_id}/state?token={self.token}", page=True, close=close
         )
         reply = self.json_of(status, body)
         if status == 200 and reply:
@@ -435,7 +471,7 @@ class Examinee(FastHttpUser):
     def plan(self):
         """When this person answers what: every question once, in order, and some changed later."""
         day = self.day
-        positions = sorted(self.paper)
+        positions = sorted(self.paper)[: day.answers]
         order = list(positions)
         for _ in range(round(len(positions) * day.changes)):
             position = self.rng.choice(positions)
