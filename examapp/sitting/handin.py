@@ -13,8 +13,8 @@ from ..exams.models import Exam
 from ..extensions import db
 from .grading import grade_pending, hand_in
 from .models import AttemptState, SubmitReason
-from .page import page_mode
-from .saving import save_responses
+from .page import page_client, page_mode
+from .saving import quick_save, save_responses
 
 #: a page whose countdown ran out hands in "time up"; within this of the server's deadline the
 #: server agrees, further from it the page was behind (extra time granted) and goes on
@@ -42,7 +42,10 @@ def finish_attempt(
         # attempt's (kept for review), never written into the handed-in answers
         grade_pending(attempt_id=attempt.id)
         db.session.refresh(attempt)
-    if saves:
+    quick = _quick_last_save(attempt, token, saves, address, user_agent, device) if saves else None
+    if quick is not None:
+        result = {**result, "acked": quick["acked"], "stale": quick["stale"]}
+    elif saves:
         result = save_responses(
             attempt, token, saves, address=address, user_agent=user_agent, device=device, evidence=evidence
         )
@@ -56,3 +59,11 @@ def finish_attempt(
     reason = SubmitReason.DEADLINE if time_up or now >= attempt.deadline_at else SubmitReason.EXAMINEE
     hand_in(attempt, reason, now)
     return {**result, "submitted": True}
+
+
+def _quick_last_save(attempt, token, saves, address, user_agent, device):
+    """The page's one last answer in one statement (``saving.quick_save``): it checks, in the
+    database, that the attempt is in progress, held by this token and before its deadline. The
+    reply, or None when the full path must decide (nothing changed then)."""
+    payload = {"token": token, "saves": saves}
+    return quick_save(attempt.id, attempt.user, payload, page_client(address, user_agent, device))
