@@ -218,6 +218,23 @@ def test_grade_pending_command(app, world, clock, deferred, runner):
     assert again.exit_code == 0 and "已计算 0 份答卷的成绩" in again.output
 
 
+def test_the_results_workbook_grades_pending_hand_ins_first(app, world, clock, deferred, as_role):
+    sitting = _handed_in_exam(app, world)
+    office = as_role("office")
+    response = office.get(f"/exams/{sitting.exam_id}/results.xlsx")
+    assert response.status_code == 200
+    assert sitting.attempt().state == AttemptState.SUBMITTED  # graded, and committed with the download
+
+
+def test_an_integrity_run_grades_pending_hand_ins_first(app, world, clock, deferred):
+    from examapp.integrity.services import compute_findings
+
+    sitting = _handed_in_exam(app, world)
+    with app.app_context():
+        compute_findings(db.session.get(Exam, sitting.exam_id))
+        assert db.session.get(Attempt, sitting.attempt_id).state == AttemptState.SUBMITTED
+
+
 def test_the_monitor_shows_grading_among_the_handed_in(app, world, clock, deferred, as_role):
     sitting = _handed_in_exam(app, world)
     admin = as_role("exam_admin")
