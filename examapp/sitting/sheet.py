@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, bindparam, cast, select
 
 from ..bank.card import CARD_END, NUMBER_SLOT, choice_card_templates, question_card_html, question_card_template
 from ..bank.content import QType
@@ -50,26 +50,30 @@ class Sheet:
     last_seq: int
 
 
+#: the one read of a page's paper, built once
+_PAPER = (
+    select(
+        AttemptItem.position,
+        AttemptItem.points,
+        # option orders and option lists as stored: keys of what this process keeps, parsed once
+        cast(AttemptItem.option_order, Text),
+        AttemptItem.response,
+        AttemptItem.flagged,
+        AttemptItem.response_seq,
+        QuestionVersion.qtype,
+        QuestionVersion.stem,
+        cast(QuestionVersion.options, Text),
+    )
+    .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+    .where(AttemptItem.attempt_id == bindparam("attempt_id"))
+    .order_by(AttemptItem.position)
+)
+
+
 def attempt_sheet(attempt_id, *, disabled=False, cached=True):
     """The attempt's paper for its page, from one read of its items with their versions' texts
     (never a key). ``cached=False`` builds every card afresh: what the kept cards must equal."""
-    rows = db.session.execute(
-        select(
-            AttemptItem.position,
-            AttemptItem.points,
-            AttemptItem.option_order,
-            AttemptItem.response,
-            AttemptItem.flagged,
-            AttemptItem.response_seq,
-            QuestionVersion.qtype,
-            QuestionVersion.stem,
-            # as stored: a key for the kept cards, parsed only to build one
-            cast(QuestionVersion.options, Text),
-        )
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    ).all()
+    rows = db.session.execute(_PAPER, {"attempt_id": attempt_id}).all()
     questions = []
     for position, points, order, response, flagged, seq, qtype, stem, options in rows:
         chosen = list(response) if isinstance(response, str) else response
@@ -79,7 +83,7 @@ def attempt_sheet(attempt_id, *, disabled=False, cached=True):
                 "qtype": qtype,
                 "stem": stem,
                 "options": options,
-                "order": order,
+                "order": _parsed(order),
                 "points": points,
                 "chosen": chosen or [],
                 "flagged": flagged,
@@ -92,11 +96,12 @@ def attempt_sheet(attempt_id, *, disabled=False, cached=True):
     last = questions[-1]["position"] if questions else None
     nav, sections = [], []
     for group in groups:
-        nav.append(_nav_group(group))
-        sections.append(_heading(group))
+        label = _LABELS[group.qtype]
+        nav.append(_nav_group(group, label))
+        sections.append(_heading(group, label))
         for q in group.questions:
             card = _card(q, disabled, cached)
-            sections.append(_section(q, group.label, card, disabled, q["position"] == first, q["position"] == last))
+            sections.append(_section(q, label, card, disabled, q["position"] == first, q["position"] == last))
         sections.append("\n      ")
     return Sheet(
         nav=Markup("".join(nav)),  # noqa: S704 - every text in it was escaped (bank.card)
@@ -107,9 +112,21 @@ def attempt_sheet(attempt_id, *, disabled=False, cached=True):
     )
 
 
+#: a question type and its label as the page writes them (escaped once: they are the app's own words)
+_LABELS = {qtype: (str(escape(qtype)), str(escape(label))) for qtype, label in QType.LABELS.items()}
+
+
 @functools.lru_cache(maxsize=CARDS_KEPT)
-def _options(stored):
-    return tuple(json.loads(stored))
+def _parsed(stored):
+    """A JSON list as stored (an option order, a version's options) as a tuple; SQL or JSON null
+    (``JSON`` columns store Python's None as JSON null) as None."""
+    value = json.loads(stored) if stored is not None else None
+    return tuple(value) if value is not None else None
+
+
+@functools.lru_cache(maxsize=256)
+def _points(points):
+    return plain(points)
 
 
 def _shown(options, order):
@@ -118,14 +135,14 @@ def _shown(options, order):
 
 def _card(q, disabled, cached):
     qtype, stem, order = q["qtype"], q["stem"], q["order"]
-    points = plain(q["points"])
+    points = _points(q["points"])
     if q["chosen"] or not cached:
         position = q["position"]
         return str(
             question_card_html(
                 qtype,
                 stem,
-                _shown(_options(q["options"]), order),
+                _shown(_parsed(q["options"]), order),
                 number=position,
                 points=points,
                 name=f"q{position}",
@@ -138,7 +155,7 @@ def _card(q, disabled, cached):
     if template is None:
         if len(_cards) >= CARDS_KEPT:
             _cards.clear()
-        options = _options(q["options"])
+        options = _parsed(q["options"])
         if qtype in QType.CHOICE:
             template = choice_card_templates(qtype, stem, options, points=points, disabled=disabled)
         else:
@@ -151,7 +168,7 @@ def _card(q, disabled, cached):
     return template.replace(NUMBER_SLOT, str(q["position"]))
 
 
-def _nav_group(group):
+def _nav_group(group, label):
     links = "".join(
         f'\n            <a href="#q{p}" class="nav-q btn btn-sm {"btn-success" if q["answered"] else "btn-outline-secondary"} '
         f'{"flagged" if q["flagged"] else ""}"\n'
@@ -163,18 +180,18 @@ def _nav_group(group):
         for p in (q["position"],)
     )
     return (
-        f'\n          <h3 class="h6 mt-2 mb-1 sheet-heading" data-testid="sheet-group-{escape(group.qtype)}">'
-        f'{escape(group.label)}题 <span class="small text-muted">（{group.count} 题）</span></h3>\n'
+        f'\n          <h3 class="h6 mt-2 mb-1 sheet-heading" data-testid="sheet-group-{label[0]}">'
+        f'{label[1]}题 <span class="small text-muted">（{group.count} 题）</span></h3>\n'
         '          <div class="d-flex flex-wrap gap-1">\n            '
         f"{links}\n          </div>\n          "
     )
 
 
-def _heading(group):
+def _heading(group, label):
     each = f"，每题 {plain(group.each)} 分" if group.each is not None else ""
     return (
-        f'\n      <h2 class="h5 type-heading border-bottom pb-1 mb-3" data-testid="type-heading-{escape(group.qtype)}">'
-        f'{escape(group.label)}题<span class="small text-muted fw-normal">（共 {group.count} 题{each}，'
+        f'\n      <h2 class="h5 type-heading border-bottom pb-1 mb-3" data-testid="type-heading-{label[0]}">'
+        f'{label[1]}题<span class="small text-muted fw-normal">（共 {group.count} 题{each}，'
         f"计 {plain(group.points)} 分）</span></h2>\n      "
     )
 
@@ -182,8 +199,8 @@ def _heading(group):
 def _section(q, label, card, disabled, first, last):
     p = q["position"]
     return (
-        f'\n      <section class="attempt-question" id="q{p}" data-position="{p}" data-qtype="{escape(q["qtype"])}"\n'
-        f'               aria-label="第 {p} 题（{escape(label)}题）">\n        {card}\n'
+        f'\n      <section class="attempt-question" id="q{p}" data-position="{p}" data-qtype="{label[0]}"\n'
+        f'               aria-label="第 {p} 题（{label[1]}题）">\n        {card}\n'
         '        <div class="d-flex gap-2 align-items-center mb-4 question-tools">\n'
         '          <div class="form-check me-auto">\n'
         f'            <input class="form-check-input flag-toggle" type="checkbox" id="flag-{p}" '
