@@ -324,3 +324,31 @@ def test_issuing_codes_in_bulk_is_one_update_of_hashes(app, world, exam_id):
             assert entry.ticket_code_hash == stored[entry.id] == hash_ticket_code(codes[entry.id])
             assert entry.ticket_code_issued_at is not None
         db.session.rollback()
+
+
+def test_people_who_have_started_can_get_a_code_and_a_bad_choice_is_a_400(app, world, exam_id, as_role):
+    from examapp.sitting.services import start_attempt
+
+    with app.app_context():
+        exam = db.session.get(Exam, exam_id)
+        start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
+        hash_before = db.session.get(User, world.accounts["examinee"].id).password_hash
+        db.session.commit()
+        entry_id = db.session.scalar(
+            select(RosterEntry.id).filter_by(exam_id=exam_id, user_id=world.accounts["examinee"].id)
+        )
+    admin = as_role("exam_admin")
+    unit = world.communities["a"].id
+    page = f"/exams/{exam_id}/paperwork/{unit}/passwords?what=codes"
+    html = admin.get(page).get_data(as_text=True)
+    box = re.search(rf'<input[^>]*value="{entry_id}"[^>]*>', html).group(0)
+    assert "disabled" not in box  # a code changes nothing of the attempt or the session
+    done = post(
+        admin, page.split("?")[0], {"entry_ids": [entry_id], "reason": "浏览器崩溃", "what": "codes"}, page=page
+    )
+    ((number, code),) = ticket_codes(done).items()
+    with app.app_context():
+        assert db.session.get(User, world.accounts["examinee"].id).password_hash == hash_before
+    assert login(app.test_client(), number, code).headers["Location"] == f"/exam/{exam_id}"
+    bad = post(admin, page.split("?")[0], {"entry_ids": [entry_id], "reason": "x", "what": "all"}, page=page)
+    assert bad.status_code == 400
