@@ -49,7 +49,7 @@ START_WITHIN = SUBMIT_WITHIN = 60
 GRADED_WITHIN = 120
 P95 = 1.0
 SAVE_P95 = 0.3
-#: shown in progress: the lines of exam_day.py that say how a phase went
+#: shown in progress: the lines of exam_day.py that say how a phase went (and its numbered phases)
 PROGRESS = (
     "exam day:",
     "prepared in",
@@ -150,7 +150,7 @@ def run_rung(args, n):
         for line in process.stdout:
             log.write(line)
             log.flush()
-            if args.verbose or line.startswith(PROGRESS):
+            if args.verbose or line.startswith(PROGRESS) or line[:1].isdigit():
                 print(f"   {line.rstrip()}", flush=True)
         returncode = process.wait()
     seconds = time.monotonic() - started

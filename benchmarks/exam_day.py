@@ -529,7 +529,8 @@ class GradingWatch:
     def _run(self):
         while True:
             at = clock()
-            self.counts.append((at, self._count()))
+            count = self._count()
+            self.counts.append((clock(), count))  # when the answer came: a 0 is then certain
             gevent.sleep(max(0.0, at + 1.0 - clock()))
 
     def finish(self, last_submit, timeout):
@@ -1052,8 +1053,8 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
         print("   no reply, busiest minutes (UTC): " + ", ".join(f"{m} {n} {c}" for (m, n), c in busiest))
     restarts = worker_restarts()
     if restarts:
-        out["gunicorn worker restarts"] = restarts
-        print(f"   gunicorn restarted workers (max_requests or a crash) at: {', '.join(restarts)}")
+        out["server worker restarts"] = restarts
+        print(f"   {args.server} restarted workers (max_requests or a crash) at: {', '.join(restarts)}")
     for username, crash in day.crashes[:5]:
         print(f"   !! examinee {username} crashed: {crash}")
 
@@ -1090,16 +1091,19 @@ def report(args, day, meter, timetable, faults, sweep_result, check, duration_mi
 
 
 def worker_restarts():
-    """When the app's gunicorn restarted a worker during the run (its log, UTC)."""
+    """When the app's server restarted a worker during the run (gunicorn's log, UTC; granian's log
+    has no clock, so only which worker)."""
     log = LOG_DIR / "exam_day_wsgi.log"
     if not log.exists():
         return []
+    text_ = log.read_text(errors="replace")
     found = re.findall(
         r"^\[(\S+ \d\d:\d\d:\d\d) [^]]*\] \[\d+\] \[\w+\] (Autorestarting worker|Worker \(pid:\d+\) was sent SIGKILL)",
-        log.read_text(errors="replace"),
+        text_,
         flags=re.M,
     )
-    return [f"{at[11:]} ({'max_requests' if what.startswith('Auto') else 'killed'})" for at, what in found]
+    restarts = [f"{at[11:]} ({'max_requests' if what.startswith('Auto') else 'killed'})" for at, what in found]
+    return restarts + [f"{worker} (exited)" for worker in re.findall(r"Unexpected exit from (worker-\d+)", text_)]
 
 
 def machine():
