@@ -16,13 +16,13 @@ import json
 import secrets
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, exists, insert, literal, or_, select
+from sqlalchemy import and_, bindparam, case, exists, insert, literal, or_, select
 
 from ..bank.models import Question, QuestionVersion
 from ..bank.models import Status as QuestionStatus
 from ..clock import utcnow
 from ..errors import DomainError
-from ..exams.models import PaperMode, RosterEntry
+from ..exams.models import Exam, PaperMode, RosterEntry
 from ..exams.paper import draw_from, paper_source
 from ..exams.signals import exam_published, roster_added
 from ..extensions import db
@@ -109,9 +109,12 @@ def prepare_added(exam, *, entry_ids, **_extra):
 def usable_seed(exam):
     """A column for a select over ``PreparedPaper``: its seed while the paper still holds, else
     NULL. A blueprint's paper holds while every question on it is published at the version drawn;
-    checked in the database beside the read of the seed, on the paper's own rows."""
-    if exam.paper_mode == PaperMode.FIXED:
-        return PreparedPaper.seed
+    checked in the database beside the read of the seed, on the paper's own rows. A fixed paper
+    names its versions itself and always holds."""
+    return PreparedPaper.seed if exam.paper_mode == PaperMode.FIXED else _blueprint_seed()
+
+
+def _blueprint_seed():
     stale = (
         select(literal(1))
         .select_from(PreparedItem)
@@ -149,20 +152,27 @@ def prepared_seed(exam, entry_id):
     return db.session.scalar(stmt, {"entry_id": entry_id})
 
 
-def sitting_and_seed(exam, user_id):
-    """(roster entry, attempt, usable prepared seed) of the person for ``exam`` in one statement;
-    any of them may be None."""
+def exam_sitting(exam_id, user_id):
+    """(exam, roster entry, attempt, usable prepared seed, as ``usable_seed``) of the person for
+    the exam ``exam_id`` in one statement, the start page's one read; any of them may be None."""
     stmt = _statement(
-        ("sitting", exam.paper_mode),
+        "exam_sitting",
         lambda: (
-            select(RosterEntry, Attempt, usable_seed(exam))
+            select(
+                Exam,
+                RosterEntry,
+                Attempt,
+                case((Exam.paper_mode == PaperMode.FIXED, PreparedPaper.seed), else_=_blueprint_seed()),
+            )
+            .select_from(Exam)
+            .outerjoin(RosterEntry, and_(RosterEntry.exam_id == Exam.id, RosterEntry.user_id == bindparam("user_id")))
             .outerjoin(Attempt, Attempt.roster_entry_id == RosterEntry.id)
             .outerjoin(PreparedPaper, PreparedPaper.roster_entry_id == RosterEntry.id)
-            .where(RosterEntry.exam_id == bindparam("exam_id"), RosterEntry.user_id == bindparam("user_id"))
+            .where(Exam.id == bindparam("exam_id"))
         ),
     )
-    row = db.session.execute(stmt, {"exam_id": exam.id, "user_id": user_id}).first()
-    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
+    row = db.session.execute(stmt, {"exam_id": exam_id, "user_id": user_id}).first()
+    return tuple(row) if row is not None else (None, None, None, None)
 
 
 def copy_prepared(attempt_id, entry_id):

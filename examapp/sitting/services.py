@@ -64,7 +64,7 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
     or it no longer holds, drawn now; an existing attempt is returned as it is.
 
     ``entry``: the person's roster row, when the caller has just read it (``sitting_of``, or
-    ``prepared.sitting_and_seed`` which also gives ``prepared``, the usable prepared seed) and
+    ``prepared.exam_sitting``, which also gives ``prepared``, the usable prepared seed) and
     found no attempt; a start on another page in between is still found, by the unique attempt
     per roster row. ``seed``: draw with this seed (the prepared paper is used only if it is the
     one drawn with it). A prepared paper is copied by one INSERT ... SELECT; a live draw is

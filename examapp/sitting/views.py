@@ -20,7 +20,7 @@ from .handin import finish_attempt
 from .late import late_counts
 from .models import Attempt, AttemptState, SubmitReason, duration_text
 from .page import SaveRefused, claim_attempt, identify_page, page_client, report_event
-from .prepared import sitting_and_seed
+from .prepared import exam_sitting
 from .queries import answered_count, paper_makeup, paper_view, review_summary
 from .saving import quick_save, save_responses
 from .services import AccessRefused, close_if_overdue, start_attempt
@@ -109,11 +109,8 @@ def _saves_reply(result, attempt, **extra):
 @bp.route("/exam/<int:exam_id>", methods=["GET", "POST"])
 @requires("sitting.sit")
 def start(exam_id):
-    exam = db.session.get(Exam, exam_id)
-    if exam is None or exam.status == ExamStatus.DRAFT:
-        abort(404)
-    entry, attempt, prepared = sitting_and_seed(exam, current_user.id)
-    if entry is None:
+    exam, entry, attempt, prepared = exam_sitting(exam_id, current_user.id)
+    if exam is None or exam.status == ExamStatus.DRAFT or entry is None:
         abort(404)
     if attempt is not None:
         endpoint = "sitting.attempt" if attempt.state == AttemptState.IN_PROGRESS else "sitting.result"
