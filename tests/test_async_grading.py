@@ -451,3 +451,13 @@ def test_a_rolled_back_hand_in_is_never_given_to_the_worker(app, make, clock, mo
     worker.join()
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).state == AttemptState.IN_PROGRESS
+
+
+def test_a_full_path_save_after_the_hand_in_never_changes_the_handed_in_answers(app, world, clock, deferred):
+    sitting = start_sitting(app, world)
+    _submit(sitting, [{"seq": 1, "position": 1, "response": "A"}])
+    reply = sitting.save({"seq": 2, "position": 1, "response": "B"}, {"seq": 3, "position": 2, "response": "B"})
+    assert reply.status_code in (200, 409) and reply.json.get("acked", []) == []
+    assert sitting.item(1).response == "A" and sitting.item(1).response_seq == 1
+    assert sitting.item(2).response_seq == 0
+    assert sitting.attempt().state == AttemptState.GRADING

@@ -81,3 +81,70 @@ def test_going_back_before_late_deliveries_keeps_every_attempts_items_and_events
         upgrade()
         db.engine.dispose()
     assert after == counts
+
+
+@pytest.fixture
+def own_database_url(tmp_path):
+    """A database of its own: a file on SQLite, a fresh database beside the tests' on PostgreSQL."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base or not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    admin_url, name = base.rsplit("/", 1)
+    own = f"{name}_migrations"
+    admin = create_engine(f"{admin_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}"'))
+        conn.execute(text(f'CREATE DATABASE "{own}"'))
+    yield f"{admin_url}/{own}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.committed
+def test_the_grading_state_comes_and_goes_with_attempts_in_place(own_database_url):
+    """0016 widens the attempts' state check without copying the table (on SQLite a copy cannot be
+    dropped under the rows that reference it); its downgrade refuses while a hand-in is being graded."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from examapp.sitting.models import Attempt, AttemptState
+
+    app = create_app(app_config(own_database_url))
+    with app.app_context():
+        upgrade()
+        world = Factory(app).world()
+        exam = exam_factories.exam(world, publish=True)
+        attempt = start_attempt(exam, db.session.get(User, world.accounts["examinee"].id))
+        db.session.commit()
+        attempt_id = attempt.id
+        downgrade(revision="0015_practice")  # the attempt and its items stay where they are
+        upgrade()
+        db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(state=AttemptState.GRADING))
+        db.session.commit()
+        with pytest.raises(IntegrityError):
+            db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(state="lost"))
+            db.session.commit()
+        db.session.rollback()
+        db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(state=AttemptState.SUBMITTED))
+        db.session.commit()
+        downgrade(revision="0015_practice")
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("UPDATE attempts SET state = 'grading' WHERE id = :id"), {"id": attempt_id})
+            db.session.commit()
+        db.session.rollback()
+        items = text("SELECT count(*) FROM attempt_items WHERE attempt_id = :id")
+        assert db.session.execute(items, {"id": attempt_id}).scalar() > 0
+        db.session.remove()  # SQLite: the migration takes the write lock this read's transaction holds
+        upgrade()
+        db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(state=AttemptState.GRADING))
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate reports the migration's refusal and exits
+            downgrade(revision="0015_practice")
+        db.engine.dispose()

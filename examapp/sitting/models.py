@@ -21,6 +21,8 @@ class AttemptState:
     VOIDED = "voided"
 
     ALL = (IN_PROGRESS, GRADING, SUBMITTED, VOIDED)
+    #: handed in, graded or not: no page may change its answers any more
+    HANDED_IN = (GRADING, SUBMITTED)
     LABELS = {IN_PROGRESS: "答题中", GRADING: "成绩计算中", SUBMITTED: "已交卷", VOIDED: "已作废"}
 
 

@@ -138,7 +138,7 @@ def check_live(attempt, token, exam):
         raise SaveRefused("该答卷已被作废，不能继续作答", "closed")
     if attempt.state == AttemptState.IN_PROGRESS and attempt.is_overdue(exam.grace_seconds):
         submit_attempt(attempt, SubmitReason.DEADLINE)
-    if attempt.state == AttemptState.SUBMITTED:
+    if attempt.state in AttemptState.HANDED_IN:
         raise SaveRefused("考试时间已到或答卷已提交，不能再修改答案", "closed")
     if not isinstance(token, str) or not token or token != attempt.live_token:
         raise SaveRefused("本场考试已在其他页面或电脑上打开，此页面已停止保存，请关闭此页面", "taken_over")
@@ -149,7 +149,7 @@ def page_mode(attempt, token, exam, now):
     that held it delivers); SaveRefused for any other page or a voided attempt."""
     if attempt.state == AttemptState.IN_PROGRESS and attempt.is_overdue(exam.grace_seconds, now):
         submit_attempt(attempt, SubmitReason.DEADLINE)
-    if attempt.state == AttemptState.SUBMITTED and isinstance(token, str) and token == attempt.live_token:
+    if attempt.state in AttemptState.HANDED_IN and isinstance(token, str) and token == attempt.live_token:
         return "late"
     check_live(attempt, token, exam)
     return "grace" if now > attempt.deadline_at else "open"

@@ -23,15 +23,35 @@ NEW_STATES = "state IN ('in_progress', 'grading', 'submitted', 'voided')"
 OLD_STATES = "state IN ('in_progress', 'submitted', 'voided')"
 
 
+def _replace_state_check(old, new):
+    """Swap the attempts' check on its state. On SQLite, where a changed check would mean copying
+    the table (and dropping the old copy fails on the rows that reference it), the check's text is
+    rewritten in the schema in place, the way SQLite documents for changing a CHECK constraint."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        with op.batch_alter_table("attempts", schema=None) as batch_op:
+            batch_op.drop_constraint(op.f("ck_attempts_state"), type_="check")
+            batch_op.create_check_constraint("state", new)
+        return
+    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'attempts'").scalar()
+    if old not in sql:
+        raise RuntimeError("the attempts table's state check is not the one expected")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'attempts'", (sql.replace(old, new),)
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
 def upgrade():
-    with op.batch_alter_table("attempts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("live_session_id", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("live_epoch", sa.Integer(), nullable=True))
-        batch_op.drop_constraint(op.f("ck_attempts_state"), type_="check")
-        batch_op.create_check_constraint("state", NEW_STATES)
-    with op.batch_alter_table("roster_entries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ticket_code_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("ticket_code_issued_at", sa.DateTime(timezone=True), nullable=True))
+    # plain ALTER TABLE ... ADD COLUMN: nothing here copies a table on SQLite (see 0012)
+    op.add_column("attempts", sa.Column("live_session_id", sa.String(length=64), nullable=True))
+    op.add_column("attempts", sa.Column("live_epoch", sa.Integer(), nullable=True))
+    _replace_state_check(OLD_STATES, NEW_STATES)
+    op.add_column("roster_entries", sa.Column("ticket_code_hash", sa.String(length=64), nullable=True))
+    op.add_column("roster_entries", sa.Column("ticket_code_issued_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "prepared_papers",
         sa.Column("roster_entry_id", sa.Integer(), nullable=False),
@@ -74,17 +94,16 @@ def upgrade():
 
 
 def downgrade():
+    # a hand-in still being graded is graded first (``flask exams grade-pending``); none may remain
+    pending = op.get_bind().exec_driver_sql("SELECT count(*) FROM attempts WHERE state = 'grading'").scalar()
+    if pending:
+        raise RuntimeError(f"{pending} hand-ins are still being graded: run `flask exams grade-pending` first")
     op.drop_table("prepared_items")
-    with op.batch_alter_table("prepared_papers", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_prepared_papers_exam_id"))
+    op.drop_index(op.f("ix_prepared_papers_exam_id"), table_name="prepared_papers")
     op.drop_table("prepared_papers")
-    with op.batch_alter_table("roster_entries", schema=None) as batch_op:
-        batch_op.drop_column("ticket_code_issued_at")
-        batch_op.drop_column("ticket_code_hash")
-    # an attempt still being graded is graded by the sweep before a downgrade; none may remain
-    op.execute("UPDATE attempts SET state = 'submitted' WHERE state = 'grading' AND score IS NOT NULL")
-    with op.batch_alter_table("attempts", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_attempts_state"), type_="check")
-        batch_op.create_check_constraint("state", OLD_STATES)
-        batch_op.drop_column("live_epoch")
-        batch_op.drop_column("live_session_id")
+    # plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): nothing copies a table
+    op.execute("ALTER TABLE roster_entries DROP COLUMN ticket_code_issued_at")
+    op.execute("ALTER TABLE roster_entries DROP COLUMN ticket_code_hash")
+    _replace_state_check(NEW_STATES, OLD_STATES)
+    op.execute("ALTER TABLE attempts DROP COLUMN live_epoch")
+    op.execute("ALTER TABLE attempts DROP COLUMN live_session_id")
