@@ -284,3 +284,81 @@ def test_a_batch_is_never_learned_by_the_lean_path(app, world, clock):
     with Statements(app) as seen:
         assert app_refused(raw_save(app, fresh.attempt_id, fresh.token, batch))
     assert seen.count <= 1  # the app's refusal may read; the lean path read nothing
+
+
+# --- the hand-in -----------------------------------------------------------------------------
+
+
+def raw_submit(app, page, body, cookies_from=None):
+    client = cookies_from or app.test_client()
+    return client.post(
+        f"/attempt/{page.attempt_id}/submit",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", "Accept": "application/json", "X-Exam-Page": page.token},
+    )
+
+
+@pytest.fixture
+def deferred(app):
+    app.config["GRADING_MODE"] = "deferred"
+    yield
+    app.config.pop("GRADING_MODE")
+
+
+def test_the_hand_in_with_its_last_answer_needs_no_session(app, page, deferred):
+    with Statements(app) as seen:
+        reply = raw_submit(app, page, one_save(page.token, seq=1, response="B"))
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.json == {
+        "status": "submitted",
+        "acked": [1],
+        "stale": [],
+        "late": [],
+        "refused": [],
+        "result_url": f"/attempt/{page.attempt_id}/result",
+    }
+    # the answer, the attempt's last save, the hand-in, its event: nothing read
+    assert seen.count == 4
+    attempt = page.attempt()
+    assert attempt.state == "grading" and attempt.submit_reason == "examinee" and attempt.score is None
+    assert page.item(1).response == "B"
+    # a retry is the app's to answer (the attempt is no longer open): still "submitted"
+    retry = page.post("submit", {"token": page.token})
+    assert retry.status_code == 200 and retry.json["status"] == "submitted"
+
+
+def test_the_lean_hand_in_is_graded_like_any_other(app, page):
+    reply = raw_submit(app, page, {"token": page.token})
+    assert reply.json["status"] == "submitted"
+    attempt = page.attempt()
+    assert attempt.state == "submitted" and attempt.score is not None  # tests grade inline
+
+
+def test_a_hand_in_the_lean_path_does_not_take_goes_to_the_app(app, page, deferred):
+    two = {"token": page.token, "saves": [{"seq": 1, "position": 1, "response": "B"}, {"seq": 2, "position": 2}]}
+    assert app_refused(raw_submit(app, page, two))
+    # a page whose countdown ran out long before the server's deadline: the app says go on
+    assert app_refused(raw_submit(app, page, {"token": page.token, "time_up": True}))
+    reply = page.post("submit", {"token": page.token, "time_up": True})
+    assert reply.status_code == 200 and reply.json["status"] == "continue"
+    assert app_refused(raw_submit(app, page, {"token": page.token, "time_up": "yes"}))
+    assert page.attempt().state == "in_progress" and page.item(1).response_seq == 0
+
+
+def test_time_up_at_the_deadline_is_handed_in_by_the_deadline(app, page, clock, deferred):
+    clock.advance(minutes=60, seconds=-3)
+    reply = raw_submit(app, page, {"token": page.token, "time_up": True})
+    assert reply.status_code == 200 and reply.json["status"] == "submitted"
+    assert page.attempt().submit_reason == "deadline"
+
+
+def test_a_logged_out_page_cannot_hand_in_on_its_token(app, page, deferred):
+    page.client.post("/logout", data={"csrf_token": page.csrf})
+    assert app_refused(raw_submit(app, page, {"token": page.token}))
+    assert page.attempt().state == "in_progress"
+
+
+def test_a_hand_in_with_a_stale_answer_goes_to_the_app(app, page, deferred):
+    assert page.save({"seq": 5, "position": 1, "response": "C"}).json["acked"] == [5]
+    assert app_refused(raw_submit(app, page, one_save(page.token, seq=4, response="B")))
+    assert page.attempt().state == "in_progress" and page.item(1).response == "C"

@@ -82,12 +82,21 @@ def hand_in(attempt, reason, now=None):
             attempt_id=attempt.id, kind=EventKind.SUBMITTED, occurred_at=utcnow(), detail={"reason": reason}
         )
     )
+    after_hand_in(db.session, attempt.id, attempt)
+    return True
+
+
+def after_hand_in(session, attempt_id, attempt=None):
+    """What follows a hand-in in its transaction, by the grading mode: grade it now (inline), have
+    the process's worker grade it once the transaction commits (thread), or leave it (deferred)."""
     mode = grading_mode()
     if mode == "inline":
-        grade_handed_in(attempt)
+        if attempt is None:
+            grade_pending(attempt_id=attempt_id)
+        else:
+            grade_handed_in(attempt)
     elif mode == "thread":
-        db.session.info.setdefault(_HANDED_IN, []).append(attempt.id)
-    return True
+        session.info.setdefault(_HANDED_IN, []).append(attempt_id)
 
 
 def grade_handed_in(attempt):

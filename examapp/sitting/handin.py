@@ -5,16 +5,19 @@ after the commit (``grading``). Idempotent: a double click or a retry hands in o
 graded once. Services flush; the caller commits.
 """
 
+import functools
 from datetime import timedelta
+
+from sqlalchemy import bindparam, insert, update
 
 from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam
 from ..extensions import db
-from .grading import grade_pending, hand_in
-from .models import AttemptState, SubmitReason
+from .grading import after_hand_in, grade_pending, hand_in
+from .models import Attempt, AttemptEvent, AttemptState, EventKind, SubmitReason
 from .page import page_client, page_mode
-from .saving import quick_save, save_responses
+from .saving import lean_save, live_attempt_for_lean, quick_save, save_responses
 
 #: a page whose countdown ran out hands in "time up"; within this of the server's deadline the
 #: server agrees, further from it the page was behind (extra time granted) and goes on
@@ -67,3 +70,58 @@ def _quick_last_save(attempt, token, saves, address, user_agent, device):
     reply, or None when the full path must decide (nothing changed then)."""
     payload = {"token": token, "saves": saves}
     return quick_save(attempt.id, attempt.user, payload, page_client(address, user_agent, device))
+
+
+# --- the lean hand-in: the page's token alone (``sitting.lean``) ----------------------------------
+
+
+@functools.cache
+def _lean_hand_in(time_up):
+    """In progress -> grading, if the page holds the attempt under a live login and it is before the
+    deadline (a "time up" within TIME_UP_TOLERANCE of it: a page further behind goes on, which
+    the app says). Built once per kind."""
+    attempts = Attempt.__table__
+    conditions = [attempts.c.id == bindparam("attempt"), live_attempt_for_lean()]
+    if time_up:
+        conditions.append(attempts.c.deadline_at <= bindparam("tolerance_at", type_=attempts.c.deadline_at.type))
+    return (
+        update(attempts)
+        .where(*conditions)
+        .values(
+            state=AttemptState.GRADING,
+            submitted_at=bindparam("now", type_=attempts.c.submitted_at.type),
+            submit_reason=SubmitReason.DEADLINE if time_up else SubmitReason.EXAMINEE,
+        )
+        .returning(attempts.c.id)
+    )
+
+
+def lean_finish(session, attempt_id, payload, client, now):
+    """The page's hand-in on its token alone: its one last answer (if any) in one statement, then
+    the hand-in in two (the state, the event). Returns the reply's body, or None when the app's
+    hand-in must decide (anything but an open attempt before its deadline, held by this page under
+    a live login, with at most one answer the one-statement save takes); nothing is changed then."""
+    saves, time_up = payload.get("saves"), payload.get("time_up", False)
+    if not isinstance(time_up, bool) or (saves is not None and not isinstance(saves, list)):
+        return None
+    acked = []
+    if saves:
+        if len(saves) != 1:
+            return None
+        saved = lean_save(session, attempt_id, payload, client, now)
+        if saved is None or not saved["acked"]:
+            return None
+        acked = saved["acked"]
+    params = {"attempt": attempt_id, "token": payload.get("token"), "now": now}
+    if time_up:
+        params["tolerance_at"] = now + TIME_UP_TOLERANCE
+    if session.execute(_lean_hand_in(time_up), params).first() is None:
+        return None
+    reason = SubmitReason.DEADLINE if time_up else SubmitReason.EXAMINEE
+    session.execute(
+        insert(AttemptEvent.__table__).values(
+            attempt_id=attempt_id, kind=EventKind.SUBMITTED, occurred_at=now, detail={"reason": reason}
+        )
+    )
+    after_hand_in(session, attempt_id)
+    return {"status": "submitted", "acked": acked, "stale": [], "late": [], "refused": []}

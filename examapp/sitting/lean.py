@@ -1,4 +1,4 @@
-"""The lean save: the exam page's common save answered before Flask's request machinery.
+"""The lean save and hand-in: the exam page's common requests answered before Flask's request machinery.
 
 Nearly every request on exam day is one answer saved from a live attempt page. Its page token
 (``Attempt.live_token``, a secret the attempt page alone was given) already proves which page of
@@ -10,7 +10,10 @@ and does the one-statement save of ``saving`` (``lean_save``): one UPDATE that c
 database that the attempt is in progress, held by this token, before its deadline, and that the
 login the page was opened under is still live (``Attempt.live_session_id``/``live_epoch``: a
 logout, "退出所有设备", a disabled account or a password reset ends the page's lean saves), then
-one commit, then the reply. "Saved" is said only after the commit.
+one commit, then the reply. "Saved" is said only after the commit. The page's hand-in
+(``POST /attempt/<id>/submit`` with at most one last answer, before the deadline) is taken the
+same way (``handin.lean_finish``): the answer in one statement, the hand-in in two, graded right
+after the commit (``grading``).
 
 Anything it does not take goes on to the app exactly as it came (the body is handed back): a
 batch, a stale or replayed save, a first save of the page in this process, another address or
@@ -27,12 +30,13 @@ import re
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from .handin import lean_finish
 from .page import page_client
 from .saving import LEAN_DECLINED, lean_save
 
 #: the page's token travels in this header (WSGI: HTTP_X_EXAM_PAGE)
 HEADER = "X-Exam-Page"
-SAVE_PATH = re.compile(r"/attempt/([1-9][0-9]{0,17})/save")
+PAGE_PATH = re.compile(r"/attempt/([1-9][0-9]{0,17})/(save|submit)")
 #: a single answer's save is a few hundred bytes; anything larger is the app's to read
 MAX_BODY = 4096
 _HEADERS = [
@@ -60,9 +64,9 @@ class LeanSave:
     def __call__(self, environ, start_response):
         token = environ.get("HTTP_X_EXAM_PAGE")
         if token and environ.get("REQUEST_METHOD") == "POST":
-            match = SAVE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            match = PAGE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
-                body = self._take(environ, int(match.group(1)), token)
+                body = self._take(environ, int(match.group(1)), match.group(2), token)
                 if body is not None:
                     status = "503 SERVICE UNAVAILABLE" if body is _UNAVAILABLE else "200 OK"
                     start_response(status, [*_HEADERS, ("Content-Length", str(len(body)))])
@@ -70,7 +74,7 @@ class LeanSave:
                 environ[LEAN_DECLINED] = True
         return self.wsgi_app(environ, start_response)
 
-    def _take(self, environ, attempt_id, token):
+    def _take(self, environ, attempt_id, action, token):
         """The reply's body, or None for the app to answer (the body is put back for it)."""
         if not (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
             return None
@@ -93,7 +97,14 @@ class LeanSave:
         with self.app.app_context():
             now = self.app.extensions["clock"].now()
             try:
-                reply = lean_save(db.session, attempt_id, payload, client, now)
+                if action == "save":
+                    reply = lean_save(db.session, attempt_id, payload, client, now)
+                    if reply is not None:
+                        reply = {"status": "saved", "late": [], "refused": [], **reply}
+                else:
+                    reply = lean_finish(db.session, attempt_id, payload, client, now)
+                    if reply is not None:
+                        reply["result_url"] = f"{environ.get('SCRIPT_NAME', '')}/attempt/{attempt_id}/result"
                 if reply is None:
                     db.session.rollback()
                     return None
@@ -102,4 +113,4 @@ class LeanSave:
                 db.session.rollback()
                 self.app.logger.exception("lean save of attempt %s failed", attempt_id)
                 return _UNAVAILABLE  # the page keeps the answer and sends it again
-        return json.dumps({"status": "saved", "late": [], "refused": [], **reply}).encode()
+        return json.dumps(reply).encode()

@@ -335,6 +335,13 @@ def _login_live():
     )
 
 
+def live_attempt_for_lean():
+    """The attempt (``bindparam("attempt")``) is in progress, held by ``bindparam("token")``
+    before ``bindparam("now")``, under a live login: what a page speaking with its token alone
+    must show (the lean save and the lean hand-in)."""
+    return _live_attempt(_login_live())
+
+
 @functools.cache
 def _lean_update():
     """The one-statement save of a page speaking with its token alone (``sitting.lean``)."""
