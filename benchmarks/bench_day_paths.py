@@ -21,7 +21,9 @@ exam-day benchmark's examinees do:
   token in the X-Exam-Page header), each followed by the floor's request: a bare Flask +
   SQLAlchemy upsert of the same answer (``bare_save_app.py``, table ``bare_answers``, no
   pre-ping), in this process through its own test client, so both are measured alike;
-* submit: POST submit (JSON, with one last save), GET result.
+* submit: POST submit (JSON, with one last save, the page's token in X-Exam-Page), GET result
+  (the score is computed right after the hand-in by the process's grading thread, whose CPU
+  falls in whichever request runs beside it; ``GRADING_MODE=deferred`` leaves it out).
 
 Per request kind it prints requests, SQL statements per request (counted with a SQLAlchemy
 ``before_cursor_execute`` listener; the pool's pre-ping on checkout is not a statement and
@@ -307,7 +309,10 @@ def play(app, meter, exam_id, people, saves_each, bare=None, tickets=None, ticke
         url = f"/attempt/{client.attempt_id}/submit"
         reply = expect(
             meter.run(
-                "POST submit", lambda c=client, p=payload, u=url: c.post(u, json=p, headers={"X-CSRFToken": c.csrf})
+                "POST submit",
+                lambda c=client, p=payload, u=url: c.post(
+                    u, json=p, headers={"X-CSRFToken": c.csrf, "X-Exam-Page": c.token}
+                ),
             ),
             200,
         ).get_json()
