@@ -14,7 +14,7 @@ from examapp.bank.models import Question, QuestionVersion
 from examapp.bank.models import Status as QuestionStatus
 from examapp.exams.models import ExamStatus
 from examapp.exams.paper import SECTION_ORDER, _row_pool, draw_paper
-from examapp.exams.services import set_blueprint
+from examapp.exams.services import publish_exam, set_blueprint
 from examapp.extensions import db
 from examapp.sitting.models import AttemptItem, AttemptState
 from examapp.sitting.services import start_attempt, submit_attempt
@@ -45,18 +45,26 @@ def count_statements(engine=None):
         event.remove(engine, "before_cursor_execute", before)
 
 
-def short_exam(world):
-    """9 questions in three rows (tests/exam_factories.py)."""
-    return factories.exam(world, publish=True)
+def short_exam(world, prepared=False):
+    """9 questions in three rows (tests/exam_factories.py); ``prepared``: published through the
+    service, which draws every paper before the start, else marked published (papers drawn live)."""
+    exam = factories.exam(world, publish=prepared)
+    if not prepared:
+        exam.status = ExamStatus.PUBLISHED
+        db.session.flush()
+    return exam
 
 
-def long_exam(world):
+def long_exam(world, prepared=False):
     """80 questions in six rows from two categories."""
     first = factories.small_bank(per_type=24, category_name="长卷甲")
     second = factories.small_bank(per_type=24, category_name="长卷乙")
     exam = factories.exam(world, category=first)
     set_blueprint(None, exam, [dict(row, category_id=c.id) for c in (first, second) for row in LONG_PAPER])
-    exam.status = ExamStatus.PUBLISHED
+    if prepared:
+        publish_exam(None, exam)
+    else:
+        exam.status = ExamStatus.PUBLISHED
     db.session.flush()
     return exam
 
@@ -66,10 +74,11 @@ def person(ctx, world, clock):
     return db.session.get(User, world.accounts["examinee"].id)
 
 
-def test_a_start_issues_the_same_few_statements_for_a_short_and_a_long_paper(person, world):
+@pytest.mark.parametrize("prepared", [True, False], ids=["paper drawn at publishing", "paper drawn at the start"])
+def test_a_start_issues_the_same_few_statements_for_a_short_and_a_long_paper(person, world, prepared):
     counts = []
     for build, size in ((short_exam, 9), (long_exam, 80)):
-        exam = build(world)
+        exam = build(world, prepared)
         db.session.expire_all()  # nothing of the exam's paper already in the session
         with count_statements() as statements:
             attempt = start_attempt(exam, person)
