@@ -513,3 +513,26 @@ def test_only_a_request_asking_for_json_gets_the_401_the_others_the_login_page(a
         assert reply.status_code == 401 and reply.json["reason"] == "login"
     else:
         assert reply.status_code == 302 and "/login" in reply.headers["Location"]
+
+
+def test_the_in_place_login_takes_the_exams_login_code(sitting, app):
+    """A person who logged in with 准考证号 + 登录码 (and has not set a password of their own yet) logs in
+    again on the exam page the same way; a first-login password still waiting to be changed does not."""
+    from examapp.exams.models import RosterEntry
+    from examapp.exams.paperwork import issue_ticket_codes
+
+    with app.app_context():
+        entry = db.session.scalar(
+            select(RosterEntry).where(RosterEntry.exam_id == sitting.exam_id, RosterEntry.user.has(username="kaosheng"))
+        )
+        code, number = issue_ticket_codes(None, [entry])[entry.id], entry.ticket_number
+        entry.user.must_change_password = True
+        db.session.commit()
+    sitting.client.post("/logout", data={"csrf_token": sitting.csrf})
+    refused = _relogin(sitting, "kaosheng", TEST_PASSWORD)
+    assert refused.status_code == 403 and refused.json["reason"] == "password"
+    again = _relogin(sitting, number, code.lower().replace("-", " "))
+    assert again.status_code == 200 and again.json["csrf"]
+    sitting.csrf = again.json["csrf"]
+    reply = sitting.save({"seq": 1, "position": 1, "response": "A"})
+    assert reply.status_code == 200 and reply.json["acked"] == [1]

@@ -6,8 +6,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import joinedload
 
 from .. import access
-from ..access import PUBLIC, requires
-from ..auth.services import LoginRefused, authenticate
+from ..access import PUBLIC, mark_ticket_login, requires
+from ..auth.services import LoginRefused, check_login
 from ..clock import utcnow
 from ..errors import DomainError
 from ..exams.models import Exam, ExamStatus
@@ -342,15 +342,20 @@ def relogin(attempt_id):
         return _bad_request("请输入用户名和密码")
     attempt = db.session.get(Attempt, attempt_id)
     try:
-        user = authenticate(payload["username"], payload["password"], request.remote_addr)
+        login = check_login(payload["username"], payload["password"], request.remote_addr)
     except DomainError as exc:
         return _json_refusal(exc, 401 if isinstance(exc, LoginRefused) else 429)
-    # a refusal below answers 403, and the request rolls back the login that authenticate recorded
+    user = login.user
+    # a refusal below answers 403, and the request rolls back the login that check_login recorded
     if attempt is None or attempt.user_id != user.id:
         return jsonify({"status": 403, "reason": "other_user", "error": "请使用本人的账号登录"}), 403
-    if user.must_change_password:
+    # the 登录码 of this exam logs its person in to sit it, like the login page (access.py)
+    by_ticket = login.ticket_exam_id is not None and login.ticket_exam_id == attempt.exam_id
+    if user.must_change_password and not by_ticket:
         return jsonify({"status": 403, "reason": "password", "error": "该账号需要先修改密码，请联系监考人员"}), 403
     session.clear()  # a new session: nothing of the old one survives
+    if login.ticket_exam_id is not None:
+        mark_ticket_login(login.ticket_exam_id)  # before the login: its session row sees it
     login_user(user)
     session.permanent = True
     g.pop("csrf_token", None)  # the token of the session just ended
