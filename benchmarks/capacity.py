@@ -244,7 +244,7 @@ def main():
         )
     print(
         "largest N with every phase on target: "
-        + (f"{largest:,}" if largest else "none of the rungs run")
+        + (f"{largest:,}" if largest else "none (no rung run held them all)")
         + (
             " (a smaller rung missed)"
             if largest and any(r["people"] < largest and not r["all_met"] for r in rungs)
