@@ -408,13 +408,17 @@ def test_opening_the_attempt_elsewhere_takes_over(app, sitting):
     state = sitting.client.get(f"/attempt/{sitting.attempt_id}/state?token={old_token}").json
     assert state["taken_over"] is True
     with app.app_context():
-        kinds = db.session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id)).all()
+        kinds = db.session.scalars(
+            select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id).order_by(AttemptEvent.id)
+        ).all()
         assert kinds.count("takeover") == 0  # the same browser and address: a reload, not a takeover
     elsewhere = app.test_client()
     login(elsewhere, "kaosheng")
     elsewhere.get(f"/attempt/{sitting.attempt_id}", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     with app.app_context():
-        kinds = db.session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id)).all()
+        kinds = db.session.scalars(
+            select(AttemptEvent.kind).where(AttemptEvent.attempt_id == sitting.attempt_id).order_by(AttemptEvent.id)
+        ).all()
         assert kinds == ["opened", "reopened", "takeover"]
 
 

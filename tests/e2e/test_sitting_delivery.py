@@ -4,6 +4,7 @@ from the same address and browser, and the old page after it."""
 
 import json
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -43,6 +44,23 @@ def events(app, attempt_id):
         ).all()
         db.session.remove()
     return [tuple(row) for row in rows]
+
+
+def wait_for_hello(app, attempt_id, tries=50):
+    """Until the attempt's last opening names the tab its page reported (the hello went through)."""
+    for _ in range(tries):
+        with app.app_context():
+            detail = db.session.scalar(
+                db.select(AttemptEvent.detail)
+                .where(AttemptEvent.attempt_id == attempt_id, AttemptEvent.kind.in_(("opened", "reopened", "takeover")))
+                .order_by(AttemptEvent.id.desc())
+                .limit(1)
+            )
+            db.session.remove()
+        if isinstance(detail, dict) and detail.get("tab"):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the page never said which tab it lives in")
 
 
 def late_deliveries(app, attempt_id):
@@ -244,8 +262,10 @@ def test_another_pc_behind_the_same_address_takes_over_and_is_recorded_so(
     log_in(page, login, examinee)
     attempt_id = start(page, exam_id)
     expect_saved(page)
+    wait_for_hello(e2e_app, attempt_id)  # the page has told the server its tab
     page.reload()  # a reload in the same tab is a reload
     expect_saved(page)
+    wait_for_hello(e2e_app, attempt_id)
 
     second = log_in_elsewhere(new_context, examinee)  # the same browser build, the same 127.0.0.1
     expect(second.get_by_role("heading", level=1)).to_have_text("我的考试")
