@@ -94,7 +94,12 @@ def _waits_for_password_change(endpoint):
     if endpoint in _PASSWORD_CHANGE_ENDPOINTS:
         return False
     exam_page = endpoint.startswith("sitting.") or endpoint in _TICKET_LOGIN_ENDPOINTS
-    return not (exam_page and ticket_login_exam_id() is not None)
+    ticket_exam = ticket_login_exam_id()
+    if endpoint == "sitting.start" and (request.view_args or {}).get("exam_id") != ticket_exam:
+        return True  # another exam's start page: only the code's own exam is open
+    # an attempt's pages check that the attempt is of the code's exam where they load it
+    # (sitting.views._own_attempt), without a statement here
+    return not (exam_page and ticket_exam is not None)
 
 
 def requires(permission):

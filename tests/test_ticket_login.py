@@ -352,3 +352,24 @@ def test_people_who_have_started_can_get_a_code_and_a_bad_choice_is_a_400(app, w
     assert login(app.test_client(), number, code).headers["Location"] == f"/exam/{exam_id}"
     bad = post(admin, page.split("?")[0], {"entry_ids": [entry_id], "reason": "x", "what": "all"}, page=page)
     assert bad.status_code == 400
+
+
+def test_a_code_opens_its_own_exam_only_while_the_password_waits(app, world, exam_id, clock):
+    """With the password change still waiting, a 登录码 of exam A opens A's pages, never another
+    exam of the same person: not its start page, not its attempt."""
+    from examapp.bank.services import get_category_by_name
+    from examapp.sitting.services import start_attempt
+
+    with app.app_context():
+        other = exam_factories.exam(world, publish=True, category=get_category_by_name("社会保险"))
+        other_attempt = start_attempt(other, db.session.get(User, world.accounts["examinee"].id))
+        db.session.commit()
+        other_id, other_attempt_id = other.id, other_attempt.id
+    must_change(app, world)
+    number, code = issue(app, exam_id)["kaosheng"]
+    client = app.test_client()
+    assert login(client, number, code).headers["Location"] == f"/exam/{exam_id}"
+    assert client.get(f"/exam/{exam_id}").status_code == 200
+    assert client.get(f"/exam/{other_id}").headers["Location"].endswith("/account/password")
+    assert client.get(f"/attempt/{other_attempt_id}").status_code == 403
+    assert client.get(f"/attempt/{other_attempt_id}/result").status_code == 403

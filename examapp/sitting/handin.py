@@ -17,7 +17,7 @@ from ..extensions import db
 from .grading import after_hand_in, grade_pending, hand_in
 from .models import Attempt, AttemptEvent, AttemptState, EventKind, SubmitReason
 from .page import page_client, page_mode
-from .saving import lean_save, live_attempt_for_lean, quick_save, save_responses
+from .saving import lean_save, login_live, quick_save, save_responses
 
 #: a page whose countdown ran out hands in "time up"; within this of the server's deadline the
 #: server agrees, further from it the page was behind (extra time granted) and goes on
@@ -81,7 +81,15 @@ def _lean_hand_in(time_up):
     deadline (a "time up" within TIME_UP_TOLERANCE of it: a page further behind goes on, which
     the app says). Built once per kind."""
     attempts = Attempt.__table__
-    conditions = [attempts.c.id == bindparam("attempt"), live_attempt_for_lean()]
+    # on the row itself, not in a subquery: PostgreSQL re-checks these after waiting for the row's
+    # lock (a void, an administrator's hand-in or a retried one committing first refuses this one)
+    conditions = [
+        attempts.c.id == bindparam("attempt"),
+        attempts.c.state == AttemptState.IN_PROGRESS,
+        attempts.c.live_token == bindparam("token"),
+        attempts.c.deadline_at > bindparam("now", type_=attempts.c.deadline_at.type),
+        login_live(),
+    ]
     if time_up:
         conditions.append(attempts.c.deadline_at <= bindparam("tolerance_at", type_=attempts.c.deadline_at.type))
     return (

@@ -319,7 +319,7 @@ def _quick_update():
     return _item_update(_live_attempt(own_attempts(bindparam("user_id"))))
 
 
-def _login_live():
+def login_live():
     """The login the page was opened under is still live: not logged out, the account enabled and
     its logins not all ended since (a condition on the attempt row)."""
     return (
@@ -335,17 +335,10 @@ def _login_live():
     )
 
 
-def live_attempt_for_lean():
-    """The attempt (``bindparam("attempt")``) is in progress, held by ``bindparam("token")``
-    before ``bindparam("now")``, under a live login: what a page speaking with its token alone
-    must show (the lean save and the lean hand-in)."""
-    return _live_attempt(_login_live())
-
-
 @functools.cache
 def _lean_update():
     """The one-statement save of a page speaking with its token alone (``sitting.lean``)."""
-    return _item_update(_live_attempt(_login_live()))
+    return _item_update(_live_attempt(login_live()))
 
 
 @functools.cache
@@ -354,7 +347,7 @@ def _lean_paper():
     return (
         select(AttemptItem.position, QuestionVersion.qtype, QuestionVersion.options, QuestionVersion.answer)
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .where(AttemptItem.attempt_id == bindparam("attempt"), _live_attempt(_login_live()))
+        .where(AttemptItem.attempt_id == bindparam("attempt"), _live_attempt(login_live()))
     )
 
 

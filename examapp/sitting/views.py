@@ -39,6 +39,8 @@ def _own_attempt(attempt_id):
     if attempt is None:
         abort(404)
     access.ensure(current_user, "sitting.sit", attempt)
+    if current_user.must_change_password and access.ticket_login_exam_id() != attempt.exam_id:
+        abort(403)  # a 登录码 login opens its own exam only (the password change waits for the rest)
     if close_if_overdue(attempt):
         commit_now()  # the deadline submit stands whatever the request answers (a refusal is a 4xx)
     return attempt
