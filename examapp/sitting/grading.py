@@ -60,23 +60,11 @@ def hand_in(attempt, reason, now=None):
     and the attempt is graded after that (see the module's docstring).
     """
     now = now or utcnow()
-    values = {"state": AttemptState.GRADING, "submitted_at": min(now, attempt.deadline_at), "submit_reason": reason}
-    # Two Core statements on the session's connection: the hand-in is the exam's hot path, and
-    # the ORM's unit of work would cost more than the statements themselves.
-    attempts, events = Attempt.__table__, AttemptEvent.__table__
     db.session.flush()  # what the request did before (its saves' events) comes first
-    connection = db.session.connection()
-    updated_at = connection.execute(
-        update(attempts)
-        .where(attempts.c.id == attempt.id, attempts.c.state == AttemptState.IN_PROGRESS)
-        .values(**values)
-        .returning(attempts.c.updated_at)
-    ).scalar_one_or_none()
-    if updated_at is None:
-        db.session.refresh(attempt)
+    if not attempt.submit(reason, now, state=AttemptState.GRADING):
         return False
-    for key, value in {**values, "updated_at": updated_at}.items():
-        set_committed_value(attempt, key, value)
+    events = AttemptEvent.__table__
+    connection = db.session.connection()
     connection.execute(
         insert(events).values(
             attempt_id=attempt.id, kind=EventKind.SUBMITTED, occurred_at=utcnow(), detail={"reason": reason}

@@ -123,13 +123,14 @@ class Attempt(TimestampMixin, db.Model):
     # conditional UPDATE on the state, run here; reopening and voiding are an administrator's
     # corrections of the row they are looking at, checked and written as loaded.
 
-    def submit(self, reason, now=None):
-        """In progress -> submitted, finishing at the deadline at the latest. True when this call did
-        it, False when the attempt was no longer in progress (a retry, the sweep, a void): it is
-        then read again as it is. The caller grades in the same transaction."""
+    def submit(self, reason, now=None, state=AttemptState.SUBMITTED):
+        """In progress -> submitted (or ``state``: grading, for a hand-in graded right after),
+        finishing at the deadline at the latest. True when this call did it, False when the attempt
+        was no longer in progress (a retry, the sweep, a void): it is then read again as it is.
+        The caller grades (in the same transaction, or after it for grading)."""
         now = now or utcnow()
         values = {
-            "state": AttemptState.SUBMITTED,
+            "state": state,
             "submitted_at": min(now, self.deadline_at),
             "submit_reason": reason,
         }
