@@ -4,6 +4,7 @@ start copies the prepared paper while it holds and draws live when it does not."
 import re
 import threading
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,10 +15,11 @@ from examapp.bank.content import QType
 from examapp.bank.models import Question, QuestionVersion
 from examapp.bank.models import Status as QuestionStatus
 from examapp.bank.services import change_status, data_from_version, update_question
-from examapp.exams.models import Exam, RosterEntry
+from examapp.exams.models import Exam, ExamStatus, RosterEntry
 from examapp.exams.paper import draw_paper
 from examapp.exams.services import (
     add_to_roster,
+    close_exam,
     create_exam,
     publish_exam,
     remove_from_roster,
@@ -25,7 +27,7 @@ from examapp.exams.services import (
 )
 from examapp.extensions import db
 from examapp.sitting.models import Attempt, AttemptItem, PreparedItem, PreparedPaper
-from examapp.sitting.prepared import prepare_papers
+from examapp.sitting.prepared import prepare_papers, purge_prepared
 from examapp.sitting.services import sitting_of, start_attempt
 
 from . import bank_factories as bank
@@ -387,3 +389,66 @@ def test_the_attempt_page_reads_its_paper_in_one_statement(app, world, clock):
     assert page.status_code == 200
     assert sum("attempt_items" in s and s.lstrip().upper().startswith("SELECT") for s in statements) == 1
     assert page.get_data(as_text=True).count('data-testid="question-card"') == 9
+
+
+def prepared_count(exam_id=None):
+    papers = select(func.count()).select_from(PreparedPaper)
+    items = select(func.count()).select_from(PreparedItem)
+    if exam_id is not None:
+        papers = papers.where(PreparedPaper.exam_id == exam_id)
+        items = items.join(PreparedPaper).where(PreparedPaper.exam_id == exam_id)
+    return db.session.scalar(papers), db.session.scalar(items)
+
+
+def test_papers_go_once_nobody_can_start_the_exam_and_what_was_sat_stays(shuffled, world, clock, make):
+    user = person(world)
+    attempt = start_attempt(shuffled, user)
+    sat = attempt_rows(attempt.id)
+    other = factories.exam(
+        world, publish=True, category=factories.shared_small_bank(), closes_at=shuffled.closes_at + timedelta(days=1)
+    )
+    roster = len(entries_of(shuffled))
+    assert prepared_count(shuffled.id) == (roster, roster * 9)
+    kept = prepared_count(other.id)
+    assert kept[0] >= 2
+
+    # while the window is open nothing goes, to the second
+    clock.set(shuffled.closes_at - timedelta(seconds=1))
+    assert purge_prepared() == 0
+    assert prepared_count(shuffled.id) == (roster, roster * 9)
+
+    clock.set(shuffled.closes_at)
+    assert purge_prepared() == roster
+    db.session.expire_all()
+    assert prepared_count(shuffled.id) == (0, 0)  # the items went with their papers
+    assert prepared_count(other.id) == kept  # an exam still open keeps its papers
+    assert attempt_rows(attempt.id) == sat  # the attempt keeps its own copy
+    assert purge_prepared() == 0  # again: nothing more
+
+
+def test_ending_an_exam_early_deletes_its_papers(ctx, world, clock):
+    exam = factories.exam(world, publish=True)
+    assert prepared_count(exam.id)[0] >= 2
+    close_exam(None, exam)
+    assert exam.status == ExamStatus.CLOSED
+    db.session.expire_all()
+    assert prepared_count(exam.id) == (0, 0)
+
+
+def test_the_sweep_deletes_the_papers_of_closed_windows(app, world, clock, runner):
+    with app.app_context():
+        exam = factories.exam(world, publish=True)
+        exam_id, closes_at = exam.id, exam.closes_at
+        roster = len(entries_of(exam))
+        db.session.commit()
+    quiet = runner.invoke(args=["exams", "close-overdue"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "预备试卷" not in quiet.output
+    with app.app_context():
+        assert prepared_count(exam_id)[0] == roster
+    clock.set(closes_at + timedelta(minutes=1))
+    result = runner.invoke(args=["exams", "close-overdue"])
+    assert result.exit_code == 0, result.output
+    assert f"已清理 {roster} 份不再使用的预备试卷" in result.output
+    with app.app_context():
+        assert prepared_count(exam_id) == (0, 0)

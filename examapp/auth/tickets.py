@@ -1,7 +1,7 @@
 """Exam-day login codes (登录码): the 准考证号 and a code printed on the ticket log its person in.
 
-A code is 12 characters of a 30-letter alphabet without 0/O, 1/I/L (~59 bits), made by
-``secrets`` and printed once, in groups (``ABCD-EFGH-JKMN``). Being random, it needs no slow
+A code is 12 characters of a 31-character alphabet (23 letters and 8 digits, without 0/O, 1/I/L;
+~59 bits), made by ``secrets`` and printed once, in groups (``ABCD-EFGH-JKMN``). Being random, it needs no slow
 hash: the roster entry keeps its SHA-256, and a login costs one select and a hash instead of an
 argon2id check. It works for one exam only, while that exam is published and not yet closed
 (``TicketHolder.is_live``); anything else falls through to the password check unchanged.

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..org.models import Unit, UnitKind
 from .models import BlueprintRow, Exam, ExamStatus, FixedPaperItem, PaperMode, ReleaseMode, RosterEntry, parse_allowlist
 from .paper import paper_problems
-from .signals import exam_published, roster_added, sittings_still_open
+from .signals import exam_closed, exam_published, roster_added, sittings_still_open
 
 EXAM_ACTION_LABELS = {
     "exam.create": "新建考试",
@@ -489,6 +489,7 @@ def close_exam(actor, exam):
         exam.closes_at = now
     exam.mark_closed()
     db.session.flush()
+    exam_closed.send(exam)
     record_change(
         actor,
         "exam.close",

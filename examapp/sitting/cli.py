@@ -1,5 +1,7 @@
 """``flask exams close-overdue`` (the sweep cron runs it every minute on exam day) and
-``flask exams grade-pending`` (grades what is handed in; ``--watch`` for a dedicated worker)."""
+``flask exams grade-pending`` (grades what is handed in; ``--watch`` for a dedicated worker).
+
+The sweep also deletes the papers drawn before exam day for exams nobody can start any more."""
 
 import time
 
@@ -9,6 +11,7 @@ from flask.cli import with_appcontext
 from ..exams.cli import exams_cli
 from ..extensions import db
 from .grading import grade_all_pending
+from .prepared import purge_prepared
 from .services import close_overdue
 
 #: how long ``grade-pending --watch`` sleeps when nothing is pending
@@ -19,13 +22,18 @@ WATCH_SLEEP_SECONDS = 1.0
 @click.option("--exam", "exam_id", type=int, help="只处理这场考试")
 @with_appcontext
 def close_overdue_command(exam_id):
-    """Submit every attempt past its deadline plus grace, with what was saved, and grade every
-    hand-in still pending. Safe to run twice."""
+    """Submit every attempt past its deadline plus grace, with what was saved, grade every
+    hand-in still pending, and delete the prepared papers of exams whose window has closed.
+    Safe to run twice."""
     closed = close_overdue(exam_id=exam_id)
     db.session.commit()
     click.echo(f"已收取 {closed} 份超时答卷")
     graded = grade_all_pending(exam_id=exam_id)
     click.echo(f"已计算 {graded} 份答卷的成绩")
+    purged = purge_prepared(exam_id=exam_id)
+    db.session.commit()
+    if purged:
+        click.echo(f"已清理 {purged} 份不再使用的预备试卷")
 
 
 @click.command("grade-pending")

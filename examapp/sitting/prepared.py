@@ -2,7 +2,9 @@
 
 When an exam is published every person on its roster gets a paper (``PreparedPaper`` with its
 ``PreparedItem`` rows), and so does anyone added to the roster later; taking a person off the
-roster deletes their roster row, and the foreign key's cascade their paper. The draw is
+roster deletes their roster row, and the foreign key's cascade their paper; once nobody can start
+the exam any more (it has ended, or its window has closed) its papers are deleted
+(``purge_prepared``: when the exam is ended, and by the sweep cron). The draw is
 ``exams.paper.draw_paper``'s, from one read of the bank for the whole batch, with a seed per
 person kept beside the paper: the attempt records it, and the same seed draws the same paper.
 
@@ -16,15 +18,15 @@ import json
 import secrets
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, exists, insert, literal, or_, select
+from sqlalchemy import and_, bindparam, case, delete, exists, insert, literal, or_, select
 
 from ..bank.models import Question, QuestionVersion
 from ..bank.models import Status as QuestionStatus
 from ..clock import utcnow
 from ..errors import DomainError
-from ..exams.models import Exam, PaperMode, RosterEntry
+from ..exams.models import Exam, ExamStatus, PaperMode, RosterEntry
 from ..exams.paper import draw_from, paper_source
-from ..exams.signals import exam_published, roster_added
+from ..exams.signals import exam_closed, exam_published, roster_added
 from ..extensions import db
 from .models import Attempt, AttemptItem, PreparedItem, PreparedPaper
 
@@ -104,6 +106,25 @@ def prepare_roster(exam, **_extra):
 @roster_added.connect
 def prepare_added(exam, *, entry_ids, **_extra):
     prepare_papers(exam, entry_ids)
+
+
+@exam_closed.connect
+def purge_ended(exam, **_extra):
+    purge_prepared(exam_id=exam.id)
+
+
+def purge_prepared(exam_id=None, now=None):
+    """Delete the prepared papers (and, by the foreign key's cascade, their items) of exams nobody
+    can start any more: ended, or past the end of their window. Returns how many papers went.
+
+    An attempt keeps its own copy of its paper, so nothing anyone sat is touched; an exam whose
+    window is opened again later draws its papers live at the start, as before they were prepared."""
+    now = now or utcnow()
+    over = select(Exam.id).where(or_(Exam.status.in_((ExamStatus.CLOSED, ExamStatus.SEALED)), Exam.closes_at <= now))
+    if exam_id is not None:
+        over = over.where(Exam.id == exam_id)
+    papers = PreparedPaper.__table__
+    return db.session.execute(delete(papers).where(papers.c.exam_id.in_(over))).rowcount
 
 
 def usable_seed(exam):
