@@ -1,15 +1,20 @@
-"""Practice at its edges: two tabs answering the same question wrong at once."""
+"""Practice at its edges: two tabs answering the same question wrong at once, an answer to a
+version edited since the page was shown."""
 
+import dataclasses
 from datetime import UTC, datetime
 
 from sqlalchemy import event, insert, select
 
+from examapp.bank.content import QType
 from examapp.bank.models import Question
+from examapp.bank.services import data_from_version, update_question
 from examapp.extensions import db
 from examapp.practice.models import WrongBookEntry
 from examapp.practice.wrongbook import note_answer
 
 from . import exam_factories as factories
+from .test_practice import examinee, first_of, open_question, post_answer, practice_bank, stored  # noqa: F401
 
 DAY1 = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 11, 1, 0, tzinfo=UTC)
@@ -59,3 +64,39 @@ def test_a_wrong_answer_whose_entry_another_tab_inserts_meanwhile_counts_and_doe
             )
         ).all()
         assert [tuple(row) for row in rows] == [(2,)]
+
+
+# --- practice: the version shown is the version answered ----------------------------------------------
+
+
+def test_an_answer_to_a_version_edited_since_the_page_was_shown_is_refused(app, practice_bank, examinee):  # noqa: F811
+    question_id = first_of(app, QType.SINGLE, practice_bank["social"])
+    page = open_question(examinee, question_id)
+    with app.app_context():
+        question = db.session.get(Question, question_id)
+        assert question.current_version.answer == "B"
+        data = dataclasses.replace(data_from_version(question.current_version), answer="C")
+        update_question(None, question, data, note="更正答案")
+        db.session.commit()
+    # the old key would call this right: refused instead, nothing stored, no 错题本 entry
+    reply = post_answer(examinee, page, page.payload(page.shown("B")))
+    assert reply.status_code == 409, reply.get_data(as_text=True)
+    assert reply.get_json()["reason"] == "superseded" and "该题已更新" in reply.get_json()["error"]
+    form = examinee.post(
+        "/practice/answer",
+        data={
+            "csrf_token": page.csrf,
+            "question_id": page.question_id,
+            "version_id": page.version_id,
+            "order": ",".join(map(str, page.order)),
+            "qtype": page.qtype,
+            "answer": page.shown("B"),
+        },
+    )
+    assert form.status_code == 409 and "该题已更新" in form.get_data(as_text=True)
+    assert stored(app) == (0, 0)
+    # the page shown again is the new version, graded on its key
+    fresh = open_question(examinee, question_id)
+    assert fresh.version_id != page.version_id
+    assert post_answer(examinee, fresh, fresh.payload(fresh.shown("C"))).get_json()["correct"] is True
+    assert stored(app) == (1, 0)
