@@ -3,6 +3,7 @@ to a version edited since the page was shown, a fixed paper's make-up drawn with
 mock question from another exam's secret fixed paper, and the mock list's reads."""
 
 import dataclasses
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -84,6 +85,42 @@ def test_a_wrong_answer_whose_entry_another_tab_inserts_meanwhile_counts_and_doe
             )
         ).all()
         assert [tuple(row) for row in rows] == [(2,)]
+
+
+@pytest.mark.committed
+def test_two_connections_answering_the_same_question_wrong_at_once_both_count(app, world):
+    """The other tab's transaction has inserted the entry and not yet committed: on PostgreSQL this
+    request's insert waits for it, then finds the row taken (SQLite takes one writer at a time)."""
+    with app.app_context():
+        question = db.session.scalars(
+            select(Question).where(Question.category_id == factories.shared_small_bank().id).order_by(Question.id)
+        ).first()
+        db.session.commit()
+        user_id, question_id, category_id = world.accounts["examinee"].id, question.id, question.category_id
+        engine = db.engine
+    other_tab = engine.connect()
+    transaction = other_tab.begin()
+    other_tab.execute(
+        insert(WrongBookEntry.__table__).values(
+            user_id=user_id,
+            question_id=question_id,
+            category_id=category_id,
+            added_at=DAY1,
+            last_wrong_at=DAY1,
+            wrong_count=1,
+            right_streak=0,
+        )
+    )
+    commit_later = threading.Timer(1.5, transaction.commit)
+    commit_later.start()
+    try:
+        with app.app_context():
+            note_answer(user_id, question_id, category_id, False, DAY2)
+            db.session.commit()
+            assert db.session.scalars(select(WrongBookEntry.wrong_count)).all() == [2]
+    finally:
+        commit_later.join()
+        other_tab.close()
 
 
 # --- practice: the version shown is the version answered ----------------------------------------------
