@@ -1,13 +1,16 @@
 """Mock exams: a timed paper drawn afresh each time, graded at once, reviewed in full, counted nowhere.
 
-A mock follows the blueprint of an exam the person is rostered on (``draw_paper``, the exam's
-own rules), or the default 100-point blueprint below over the questions open for practice. A
-fixed paper is never handed out as a mock (that would be the exam's own questions and key
-before the exam): its make-up (types, counts, points) is drawn from the practice bank instead.
+A mock follows the blueprint of an exam the person is rostered on (drawn by the exam's own rules,
+``exams.paper.draw_from``), or the default 100-point blueprint below over the questions open for
+practice. A fixed paper is never handed out as a mock (that would be the exam's own questions and
+key before the exam): its make-up (types, counts, points) is drawn from the practice bank instead,
+no question twice; and no mock, whichever way it is drawn, takes a question on the fixed paper of
+an exam not yet over (``practice.secret_question_ids``).
 The tables are the practice package's own; no result, seal, record, monitor or integrity
 computation reads them. Services flush; the request commits.
 """
 
+import functools
 import random
 import secrets
 from dataclasses import dataclass
@@ -24,8 +27,8 @@ from ..bank.models import Question, QuestionVersion
 from ..bank.services import drawable_questions
 from ..clock import utcnow
 from ..errors import DomainError
-from ..exams.models import Exam, ExamStatus, PaperMode, RosterEntry
-from ..exams.paper import SECTION_ORDER, DrawnQuestion, draw_paper, paper_problems
+from ..exams.models import FULL_MARKS, Exam, ExamStatus, FixedPaperItem, PaperMode, RosterEntry
+from ..exams.paper import SECTION_ORDER, DrawnQuestion, PaperSource, draw_from, paper_source, paper_total
 from ..extensions import db
 from ..sitting.saving import clean_response, rule_of
 from . import services as practice
@@ -67,9 +70,44 @@ def ensure_mocks_open(user):
         raise MockRefused(exc.message, exc.reason) from exc
 
 
-def open_category_ids():
-    """Ids of the categories open for practice (each with its subtree), or None: every category."""
-    return practice.open_category_ids(practice.practice_settings())
+class PracticeBank:
+    """The practice bank as one request sees it, each part read at most once however many exams
+    the mock list shows: the open categories, the pool open for practice by type, the questions on
+    a secret fixed paper, and each blueprint exam's candidates without them."""
+
+    def __init__(self):
+        self._sources = {}
+
+    @functools.cached_property
+    def allowed(self):
+        """Ids of the categories open for practice (each with its subtree), or None: every category."""
+        return practice.open_category_ids(practice.practice_settings())
+
+    @functools.cached_property
+    def pool(self):
+        """{type: [(question id, version id, options, keep option order)]} open for practice, by question id."""
+        return _practice_pool(self.allowed)
+
+    @functools.cached_property
+    def pool_sizes(self):
+        return {qtype: len(entries) for qtype, entries in self.pool.items()}
+
+    @functools.cached_property
+    def secret(self):
+        """Ids of the questions on the fixed paper of an exam not yet over (``practice.secret_question_ids``)."""
+        return set(db.session.scalars(practice.secret_question_ids()))
+
+    def blueprint_source(self, exam):
+        """``exam``'s blueprint candidates (``exams.paper.paper_source``) less the questions on
+        another exam's secret fixed paper: a mock must not hand out that exam's questions and key."""
+        source = self._sources.get(exam.id)
+        if source is None:
+            pools = [
+                (row, [candidate for candidate in pool if candidate[0] not in self.secret])
+                for row, pool in paper_source(exam).pools
+            ]
+            source = self._sources[exam.id] = PaperSource(fixed=None, pools=pools)
+        return source
 
 
 # --- what can be mocked ---------------------------------------------------------------------------
@@ -90,42 +128,73 @@ def rostered_exams(user):
         .join(RosterEntry, RosterEntry.exam_id == Exam.id)
         .where(RosterEntry.user_id == user.id, Exam.status != ExamStatus.DRAFT)
         .order_by(Exam.opens_at.desc(), Exam.id.desc())
+        .options(selectinload(Exam.blueprint_rows))
     ).all()
 
 
-def _exam_problem(exam):
-    """Why a mock cannot follow this exam's paper, or None."""
+def _exam_problem(exam, bank, makeup=None):
+    """Why a mock cannot follow this exam's paper, or None. ``makeup``: a fixed paper's
+    ``fixed_makeup``, when already read."""
     if exam.paper_mode == PaperMode.FIXED:
-        rows = fixed_makeup(exam)
-        plan, _note = plan_rows(rows, scale=False)
-        return None if plan is not None else "练习题库中的题目不够按此考试的题型和题量组卷"
-    if paper_problems(exam):
+        rows = makeup if makeup is not None else fixed_makeup(exam)
+        plan, _note = plan_rows(rows, scale=False, pool_sizes=bank.pool_sizes)
+        return None if plan is not None and rows else "练习题库中的题目不够按此考试的题型和题量组卷"
+    if not exam.blueprint_rows or paper_total(exam) != FULL_MARKS:
         return "此考试的试卷暂时无法抽题"
-    allowed = open_category_ids()
+    allowed = bank.allowed
     if allowed is not None and any(row.category_id not in allowed for row in exam.blueprint_rows):
         return "此考试涉及的部分知识点未开放练习"
+    try:
+        # the rows drawn as the exam draws them, from the candidates a mock may use; rows that
+        # draw once draw for every seed (``exams.paper._draw_blueprint``)
+        draw_from(exam, bank.blueprint_source(exam), seed=0)
+    except DomainError:
+        return "此考试的试卷暂时无法抽题"
     return None
 
 
-def mock_choices(user):
-    """[MockChoice] for the exams the person is rostered on."""
-    return [MockChoice(exam, _exam_problem(exam), exam.paper_mode == PaperMode.FIXED) for exam in rostered_exams(user)]
+def mock_choices(user, bank=None):
+    """[MockChoice] for the exams the person is rostered on: the practice pool and every fixed
+    paper's make-up read once, whatever the number of exams."""
+    bank = bank or PracticeBank()
+    exams = rostered_exams(user)
+    makeups = fixed_makeups([exam.id for exam in exams if exam.paper_mode == PaperMode.FIXED])
+    return [
+        MockChoice(exam, _exam_problem(exam, bank, makeups.get(exam.id, [])), exam.paper_mode == PaperMode.FIXED)
+        for exam in exams
+    ]
+
+
+def fixed_makeups(exam_ids):
+    """{exam id: its fixed paper's make-up [(type, count, points each)] in paper order}, in one statement."""
+    if not exam_ids:
+        return {}
+    counts = {}
+    for exam_id, qtype, points in db.session.execute(
+        select(FixedPaperItem.exam_id, QuestionVersion.qtype, FixedPaperItem.points)
+        .join(QuestionVersion, QuestionVersion.id == FixedPaperItem.question_version_id)
+        .where(FixedPaperItem.exam_id.in_(exam_ids))
+    ):
+        per_exam = counts.setdefault(exam_id, {})
+        key = (qtype, Decimal(points))
+        per_exam[key] = per_exam.get(key, 0) + 1
+    return {
+        exam_id: sorted(((q, n, p) for (q, p), n in per_exam.items()), key=lambda r: (SECTION_ORDER[r[0]], r[2]))
+        for exam_id, per_exam in counts.items()
+    }
 
 
 def fixed_makeup(exam):
     """A fixed paper's make-up: [(type, count, points each)] in paper order."""
-    counts = {}
-    for item in exam.fixed_items:
-        key = (item.version.qtype, Decimal(item.points))
-        counts[key] = counts.get(key, 0) + 1
-    return sorted(((q, n, p) for (q, p), n in counts.items()), key=lambda r: (SECTION_ORDER[r[0]], r[2]))
+    return fixed_makeups([exam.id]).get(exam.id, [])
 
 
 # --- the default blueprint and drawing from the practice bank -------------------------------------
 
 
-def _practice_pool():
-    """{type: [(question id, version id, options, keep option order)]} open for practice, by question id."""
+def _practice_pool(allowed):
+    """{type: [(question id, version id, options, keep option order)]} open for practice (``allowed``:
+    the open category ids, None for all), by question id; never a question of a secret fixed paper."""
     stmt = (
         drawable_questions()
         .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
@@ -138,7 +207,6 @@ def _practice_pool():
         )
         .order_by(Question.id)
     )
-    allowed = open_category_ids()
     if allowed is not None:
         stmt = stmt.where(Question.category_id.in_(allowed))
     stmt = stmt.where(Question.id.not_in(practice.secret_question_ids()))
@@ -169,7 +237,7 @@ def plan_rows(rows, *, scale=True, pool_sizes=None):
     the cent. The note says so. Without ``scale`` a shortfall means no paper.
     """
     if pool_sizes is None:
-        pool_sizes = {qtype: len(entries) for qtype, entries in _practice_pool().items()}
+        pool_sizes = PracticeBank().pool_sizes
     wanted = {}
     for qtype, count, _points in rows:
         wanted[qtype] = wanted.get(qtype, 0) + count
@@ -190,14 +258,19 @@ def plan_rows(rows, *, scale=True, pool_sizes=None):
     return plan, f"练习题库题量不足：{told}。本次按现有题目组卷，分值按比例调整，满分仍为 100 分。"
 
 
-def draw_from_practice_bank(plan, rng, shuffle_options=True):
-    """[DrawnQuestion] for ``plan`` [(type, [points])]: questions drawn at random without repeats,
-    shuffled within each section, options shuffled unless the version keeps their order."""
-    pool = _practice_pool()
+def draw_from_practice_bank(plan, rng, shuffle_options=True, pool=None):
+    """[DrawnQuestion] for ``plan`` [(type, [points])]: questions drawn at random without repeats
+    (a type may come in several rows, one per points value, as a fixed paper's make-up does),
+    shuffled within each section, options shuffled unless the version keeps their order.
+    ``pool``: ``PracticeBank.pool``, when already read."""
+    pool = pool if pool is not None else PracticeBank().pool
+    chosen = set()
     drawn = []
     for qtype, points_list in plan:
-        picked = rng.sample(pool.get(qtype, []), len(points_list))
-        for (_qid, vid, options, keep), points in zip(picked, points_list, strict=True):
+        left = [entry for entry in pool.get(qtype, []) if entry[0] not in chosen]
+        picked = rng.sample(left, len(points_list))
+        for (qid, vid, options, keep), points in zip(picked, points_list, strict=True):
+            chosen.add(qid)
             order = None
             if qtype in QType.CHOICE and shuffle_options and not keep:
                 order = list(range(len(options)))
@@ -209,9 +282,9 @@ def draw_from_practice_bank(plan, rng, shuffle_options=True):
     return drawn
 
 
-def default_plan():
+def default_plan(bank=None):
     """The default mock's plan and its note (None when the bank fills it)."""
-    return plan_rows(DEFAULT_BLUEPRINT)
+    return plan_rows(DEFAULT_BLUEPRINT, pool_sizes=(bank or PracticeBank()).pool_sizes)
 
 
 # --- starting, saving, handing in ------------------------------------------------------------------
@@ -226,26 +299,28 @@ def start_mock(user, exam=None, seed=None):
     rng_seed = secrets.randbits(63) if seed is None else seed
     rng = random.Random(rng_seed)
     minutes = DEFAULT_MINUTES
+    bank = PracticeBank()
     if exam is not None:
         rostered = db.session.scalar(
             select(exists().where(RosterEntry.exam_id == exam.id, RosterEntry.user_id == user.id))
         )
         if exam.status == ExamStatus.DRAFT or not rostered:
             raise MockRefused("你不在此考试的考生名单中，不能按它的组卷方式模拟。", "not_rostered")
-        problem = _exam_problem(exam)
+        makeup = fixed_makeup(exam) if exam.paper_mode == PaperMode.FIXED else None
+        problem = _exam_problem(exam, bank, makeup)
         if problem:
             raise MockRefused(problem, "cannot_draw")
         minutes = exam.duration_minutes
         if exam.paper_mode == PaperMode.FIXED:
-            plan, _note = plan_rows(fixed_makeup(exam), scale=False)
-            drawn = draw_from_practice_bank(plan, rng, exam.shuffle_options)
+            plan, _note = plan_rows(makeup, scale=False, pool_sizes=bank.pool_sizes)
+            drawn = draw_from_practice_bank(plan, rng, exam.shuffle_options, pool=bank.pool)
         else:
-            drawn = draw_paper(exam, rng_seed)
+            drawn = draw_from(exam, bank.blueprint_source(exam), rng_seed)
     else:
-        plan, note = default_plan()
+        plan, note = default_plan(bank)
         if plan is None:
             raise MockRefused(note or "练习题库中还没有可用的题目", "cannot_draw")
-        drawn = draw_from_practice_bank(plan, rng)
+        drawn = draw_from_practice_bank(plan, rng, pool=bank.pool)
     now = utcnow()
     mock = MockAttempt(
         user_id=user.id,

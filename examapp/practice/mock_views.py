@@ -52,11 +52,12 @@ def index():
         refusal = exc.message
     if refusal is None:
         mocks.close_overdue_mocks(user)
-    plan, note = mocks.default_plan()
+    bank = mocks.PracticeBank()  # the practice pool read once for the default and every exam
+    plan, note = mocks.default_plan(bank)
     return render_template(
         "practice/mock_index.html",
         refusal=refusal,
-        choices=mocks.mock_choices(user) if refusal is None else [],
+        choices=mocks.mock_choices(user, bank) if refusal is None else [],
         default_ready=plan is not None,
         default_note=note,
         default_count=sum(len(points) for _qtype, points in plan) if plan else 0,

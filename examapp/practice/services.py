@@ -31,6 +31,7 @@ from .models import MockAttempt, MockState, PracticeAnswer, PracticeSettings, Wr
 
 CLOSED_BOOK_MESSAGE = "你有正在进行的考试，考试结束前不能练习或模拟考试"
 CLOSED_MESSAGE = "练习和模拟考试暂停开放"
+SUPERSEDED_MESSAGE = "该题已更新，请刷新页面后重新作答"
 #: a question shown longer ago than this counts this long (a page left open overnight)
 MAX_SECONDS = 600
 SETTINGS_ID = 1
@@ -330,6 +331,7 @@ def _answered_question():
             .label("in_book"),
             Question.id.in_(secret_question_ids()).label("secret"),
             Question.id.label("id"),
+            Question.current_version_id,
         )
         .join(QuestionVersion, QuestionVersion.question_id == Question.id)
         .where(Question.id == bindparam("question_id"), QuestionVersion.id == bindparam("version_id"))
@@ -341,7 +343,9 @@ def answer_question(user, settings, question_id, version_id, order, response, sh
 
     ``response`` is in the letters as shown (``order``: the original option indices as shown);
     it is stored in the version's own letters. Raises AnswerRefused for anything no page sends,
-    a question not open for practice, or no answer at all; nothing is stored then.
+    a question not open for practice, a version no longer current (the question was edited after
+    the page was shown: 409, the page is to be shown again), or no answer at all; nothing is
+    stored then.
     """
     if type(question_id) is not int or type(version_id) is not int:
         raise AnswerRefused("题号无效")
@@ -352,6 +356,9 @@ def answer_question(user, settings, question_id, version_id, order, response, sh
     if version is None:
         raise AnswerRefused("没有这道试题", "unknown", 404)
     _check_open(settings, version)
+    if version.current_version_id != version_id:
+        # edited since the page was shown (a corrected key, say): practice teaches the current key
+        raise AnswerRefused(SUPERSEDED_MESSAGE, "superseded", 409)
     order = parse_order(order, version)
     try:
         cleaned = clean_response(rule_of(version), response)

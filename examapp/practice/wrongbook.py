@@ -13,19 +13,51 @@ from .models import WrongBookEntry
 RIGHT_TO_CLEAR = 2
 
 
-def note_answer(user_id, question_id, category_id, correct, at=None):
-    """Record a practice or mock answer's outcome in the person's wrong book. Returns the entry (or None)."""
-    at = at or utcnow()
-    entry = db.session.scalar(
+def _entry(user_id, question_id):
+    return db.session.scalar(
         select(WrongBookEntry).where(WrongBookEntry.user_id == user_id, WrongBookEntry.question_id == question_id)
     )
+
+
+def _insert_entry(user_id, question_id, category_id, at):
+    """The person's new entry for a question answered wrong, or None when there is one already:
+    the same person answering the same question in a second tab may have inserted it since this
+    request read the book. One statement, no savepoint (as ``sitting.services`` starts an attempt)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = (
+        upsert(WrongBookEntry)
+        .values(
+            user_id=user_id,
+            question_id=question_id,
+            category_id=category_id,
+            added_at=at,
+            last_wrong_at=at,
+            wrong_count=1,
+            right_streak=0,
+        )
+        .on_conflict_do_nothing(index_elements=[WrongBookEntry.user_id, WrongBookEntry.question_id])
+        .returning(WrongBookEntry)
+    )
+    return db.session.scalars(stmt).one_or_none()
+
+
+def note_answer(user_id, question_id, category_id, correct, at=None):
+    """Record a practice or mock answer's outcome in the person's wrong book. Returns the entry (or None).
+
+    Two answers to the same question at once (two tabs) both count and neither fails: the entry is
+    inserted only if no one else has, and a wrong answer adds one to the count in the database."""
+    at = at or utcnow()
+    entry = _entry(user_id, question_id)
     if not correct:
         if entry is None:
-            entry = WrongBookEntry(
-                user_id=user_id, question_id=question_id, category_id=category_id, added_at=at, wrong_count=0
-            )
-            db.session.add(entry)
-        entry.wrong_count = (entry.wrong_count or 0) + 1
+            entry = _insert_entry(user_id, question_id, category_id, at)
+            if entry is not None:
+                return entry
+            entry = _entry(user_id, question_id)  # inserted by the other answer meanwhile
+        entry.wrong_count = WrongBookEntry.wrong_count + 1
         entry.last_wrong_at = at
         entry.category_id = category_id
         entry.right_streak, entry.last_right_on, entry.cleared_at = 0, None, None
