@@ -24,6 +24,7 @@ from ..org.models import Unit
 from ..results.scores import threshold_of
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .analysis import AttemptInfo, Sighting, Sitting
+from .batches import batches
 from .devices import SIGHTINGS
 from .plain import canonical
 
@@ -212,9 +213,9 @@ def load_sitting(exam):
     index_of = {a.id: i for i, a in enumerate(attempts)}
     item_attempt, item_version, item_response, item_wrong, item_first_at = _items(exam.id, index_of)
     unit_ids = {a.unit_id for a in attempts} | {a.district_id for a in attempts if a.district_id}
-    unit_names = (
-        dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    )
+    unit_names = {}
+    for ids in batches(unit_ids):
+        unit_names.update(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
     return Sitting(
         attempts=attempts,
         item_attempt=item_attempt,
@@ -267,10 +268,9 @@ def exam_data(exam):
         )
     keys = {
         row.id: row
+        for ids in batches(versions)
         for row in db.session.execute(
-            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(
-                QuestionVersion.id.in_(list(versions))
-            )
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(QuestionVersion.id.in_(ids))
         )
     }
     sightings = {a.id: [] for a in attempts}

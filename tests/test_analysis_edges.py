@@ -1,0 +1,138 @@
+"""Readiness and integrity at their edges: more ids than one statement can bind."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import event, select
+
+from examapp.bank.models import Question
+from examapp.clock import local_today, utcnow
+from examapp.extensions import db
+from examapp.integrity import batches, pace
+from examapp.integrity import queries as integrity_queries
+from examapp.org.models import UnitKind
+from examapp.practice.models import PracticeAnswer
+from examapp.readiness import queries as readiness_queries
+
+from . import exam_factories
+from .integrity_factories import simulate, write_plan
+
+#: more ids than PostgreSQL binds in one statement (65,535), and SQLite by default (32,766)
+MANY = 70_000
+#: ids no row has
+FAKE = 10_000_000
+#: the parameters a statement carries besides its ids (dates, states, constants)
+OWN_PARAMETERS = 10
+
+
+@contextmanager
+def bound_parameters():
+    """The number of parameters of every statement sent to the database meanwhile."""
+    counts = []
+
+    def count(_conn, _cursor, _statement, parameters, _context, _executemany):
+        counts.append(len(parameters or ()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield counts
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+# --- readiness: a city of more people than a statement can bind --------------------------------
+
+
+def _city(world):
+    """(units, cohorts, the people counted) of the world's city, with no exam published."""
+    units = readiness_queries.load_units(None)
+    districts = [uid for uid, u in units.items() if u.kind == UnitKind.DISTRICT]
+    cohorts = readiness_queries.cohorts(districts, local_today().year)
+    staff = readiness_queries.load_people(units, cohorts)
+    assert {p.user_id for p in staff} == {world.accounts["examinee"].id, world.accounts["examinee_b"].id}
+    return units, cohorts, staff
+
+
+def test_readiness_reads_more_people_than_one_statement_can_bind(app, world):
+    with app.app_context():
+        category = exam_factories.small_bank(per_type=1, category_name="劳动保障监察")
+        question = db.session.scalar(select(Question).where(Question.category_id == category.id).limit(1))
+        examinee = world.accounts["examinee"].id
+        for correct in (False, False, True):
+            db.session.add(
+                PracticeAnswer(
+                    user_id=examinee,
+                    question_id=question.id,
+                    question_version_id=question.current_version_id,
+                    category_id=category.id,
+                    correct=correct,
+                    answered_at=utcnow() - timedelta(days=2),
+                )
+            )
+        db.session.flush()
+        now = utcnow()
+        units, _cohorts, staff = _city(world)
+        # a city's export of 70,000 people (no rows of theirs but the world's examinees')
+        district = units[world.districts["a"].id]
+        people = [readiness_queries.Person(FAKE + i, "", "", FAKE + i, district.id) for i in range(MANY)] + staff
+        with bound_parameters() as counts:
+            readiness_queries.attach_activity(people, now)
+            figures, names = readiness_queries.category_figures(people, now)
+    assert figures == {examinee: {category.id: [1, 3]}} and names == {category.id: "劳动保障监察"}
+    kaosheng = next(p for p in people if p.user_id == examinee)
+    assert (kaosheng.practice_answers, kaosheng.practice_right) == (3, 1)
+    assert counts and max(counts) <= readiness_queries.IN_BATCH + OWN_PARAMETERS
+
+
+def test_readiness_reads_the_staff_of_many_units_in_bounded_statements(app, world, monkeypatch):
+    # a few unit ids per statement stand for IN_BATCH (the city's units are thousands, not 65,536)
+    with app.app_context():
+        units, cohorts, staff = _city(world)
+        district = units[world.districts["a"].id]
+        empty_units = {
+            FAKE + i: SimpleNamespace(id=FAKE + i, kind=UnitKind.COMMUNITY, path=f"{district.path}{FAKE + i}/")
+            for i in range(60)
+        }
+        monkeypatch.setattr(readiness_queries, "IN_BATCH", 4)
+        with bound_parameters() as counts:
+            found = readiness_queries.load_people({**units, **empty_units}, cohorts)
+    assert [p.user_id for p in found] == [p.user_id for p in staff]
+    assert counts and max(counts) <= 4 + OWN_PARAMETERS
+
+
+# --- integrity: a finding naming many attempts -------------------------------------------------------
+
+
+def _written_exam(world, people=60):
+    plan = simulate(people=people, seed=3, copy_pairs=0)
+    exam = exam_factories.exam(world, publish=True)
+    written = write_plan(plan, exam, world.city)
+    db.session.flush()
+    return exam, written
+
+
+def test_a_finding_naming_many_attempts_is_read_in_bounded_statements(app, world, monkeypatch):
+    # a crowd's finding may name thousands of attempts; a few ids per statement stand for IN_BATCH
+    # (a statement carrying 65,536 ids is refused by PostgreSQL: see the readiness test above)
+    with app.app_context():
+        exam, written = _written_exam(world)
+        real = written["attempts"][:5]
+        alone = integrity_queries.involved(SimpleNamespace(exam_id=exam.id, attempt_ids=real))
+        assert len(alone) == 5 and all(p.pace.steps for p in alone)
+        monkeypatch.setattr(batches, "IN_BATCH", 4)
+        started = alone[0].attempt.started_at
+        nobody = [SimpleNamespace(id=FAKE + i, started_at=started) for i in range(60)]
+        with bound_parameters() as counts:
+            crowd = integrity_queries.involved(
+                SimpleNamespace(exam_id=exam.id, attempt_ids=[a.id for a in nobody] + real)
+            )
+            paces = pace.paces(nobody + [p.attempt for p in alone])
+            names = integrity_queries.unit_names({a.id for a in nobody} | {p.unit.id for p in alone})
+    assert [(p.attempt.id, p.unit.id, p.pace.steps) for p in crowd] == [
+        (p.attempt.id, p.unit.id, p.pace.steps) for p in alone
+    ]
+    assert len(paces) == 65 and all(paces[p.attempt.id].steps == p.pace.steps for p in alone)
+    assert paces[FAKE].questions == 0 and not paces[FAKE].steps
+    assert names == {p.unit.id: p.unit.name for p in alone}
+    assert counts and max(counts) <= 4 + OWN_PARAMETERS
