@@ -1,22 +1,28 @@
-"""Readiness and integrity at their edges: more ids than one statement can bind."""
+"""Readiness and integrity at their edges: more ids than one statement can bind, an exam's answers read
+a batch at a time, a large room compared in pieces."""
 
 from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import event, select
+import numpy as np
+from sqlalchemy import event, select, text
 
 from examapp.bank.models import Question
 from examapp.clock import local_today, utcnow
 from examapp.extensions import db
-from examapp.integrity import batches, pace
+from examapp.integrity import batches, pace, signals, timing
 from examapp.integrity import queries as integrity_queries
+from examapp.integrity.analysis import Settings, analyse
+from examapp.integrity.plain import sitting_from_data
 from examapp.org.models import UnitKind
 from examapp.practice.models import PracticeAnswer
 from examapp.readiness import queries as readiness_queries
+from examapp.sitting.models import Attempt, AttemptItem
 
 from . import exam_factories
 from .integrity_factories import simulate, write_plan
+from .integrity_simulation import simulate_sitting
 
 #: more ids than PostgreSQL binds in one statement (65,535), and SQLite by default (32,766)
 MANY = 70_000
@@ -136,3 +142,62 @@ def test_a_finding_naming_many_attempts_is_read_in_bounded_statements(app, world
     assert paces[FAKE].questions == 0 and not paces[FAKE].steps
     assert names == {p.unit.id: p.unit.name for p in alone}
     assert counts and max(counts) <= 4 + OWN_PARAMETERS
+
+
+# --- integrity: an exam's answers read a batch at a time -----------------------------------------
+
+ITEM_ARRAYS = ("item_attempt", "item_version", "item_response", "item_wrong", "item_first_at")
+
+
+def test_an_exams_answers_are_read_a_batch_at_a_time_with_the_same_sitting(app, world, monkeypatch):
+    with app.app_context():
+        exam, _written = _written_exam(world)
+        whole = signals.load_sitting(exam)
+        monkeypatch.setattr(signals, "BATCH", 7)
+        batched = signals.load_sitting(exam)
+        assert len(whole.item_attempt) > 70 * 7
+        for name in ITEM_ARRAYS:
+            np.testing.assert_array_equal(getattr(batched, name), getattr(whole, name))
+            assert getattr(batched, name).dtype == getattr(whole, name).dtype
+        expected = [(d.key, d.strength) for d in analyse(whole)[0]]
+        assert [(d.key, d.strength) for d in analyse(batched)[0]] == expected and expected
+        # the rows come a batch at a time; on PostgreSQL the database keeps the rest meanwhile (a
+        # server-side cursor), where a client cursor would have received all of them at once
+        answered = (
+            select(AttemptItem.id).join(Attempt, Attempt.id == AttemptItem.attempt_id).where(Attempt.exam_id == exam.id)
+        )
+        reading = signals._raw_batches(answered)
+        assert len(next(reading)) == 7
+        postgres = db.session.connection().dialect.name == "postgresql"
+        open_cursor = text("SELECT count(*) FROM pg_cursors WHERE name = :name")
+        if postgres:
+            assert db.session.scalar(open_cursor, {"name": signals.CURSOR_NAME}) == 1
+        reading.close()
+        if postgres:
+            assert db.session.scalar(open_cursor, {"name": signals.CURSOR_NAME}) == 0
+
+
+# --- integrity: a large room compared in pieces -------------------------------------------------
+
+
+def test_timing_compares_a_room_in_bounded_pieces_with_the_same_findings(monkeypatch):
+    data, truth = simulate_sitting(3, people=240, fixed_paper=True, copy_pairs=(0.6,))
+    sitting = sitting_from_data(data)
+    expected, expected_figures = timing.following(sitting, Settings())
+    pair = truth["copy_pairs"][0]
+    assert [d.attempt_ids for d in expected] == [[pair["source"], pair["copier"]]]
+    cells = []
+    counts = timing._counts
+
+    def measured(times, first, second):
+        cells.append(np.broadcast(first, second).size * times.shape[1])
+        return counts(times, first, second)
+
+    monkeypatch.setattr(timing, "_counts", measured)
+    monkeypatch.setattr(timing, "CELLS", 500)
+    found, figures = timing.following(sitting, Settings())
+    assert cells and max(cells) <= 500
+    assert [(d.key, d.strength, d.attempt_ids, d.summary, d.evidence) for d in found] == [
+        (d.key, d.strength, d.attempt_ids, d.summary, d.evidence) for d in expected
+    ]
+    assert figures == expected_figures
