@@ -1,8 +1,8 @@
 """Readiness and integrity at their edges: more ids than one statement can bind, an exam's answers read
-a batch at a time, a large room compared in pieces."""
+a batch at a time, a large room compared in pieces, and openings whose page never said hello."""
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,9 +11,9 @@ from sqlalchemy import event, select, text
 from examapp.bank.models import Question
 from examapp.clock import local_today, utcnow
 from examapp.extensions import db
-from examapp.integrity import batches, pace, signals, timing
+from examapp.integrity import batches, devices, pace, signals, timing
 from examapp.integrity import queries as integrity_queries
-from examapp.integrity.analysis import Settings, analyse
+from examapp.integrity.analysis import AttemptInfo, Settings, Sighting, Sitting, analyse
 from examapp.integrity.plain import sitting_from_data
 from examapp.org.models import UnitKind
 from examapp.practice.models import PracticeAnswer
@@ -201,3 +201,83 @@ def test_timing_compares_a_room_in_bounded_pieces_with_the_same_findings(monkeyp
         (d.key, d.strength, d.attempt_ids, d.summary, d.evidence) for d in expected
     ]
     assert figures == expected_figures
+
+
+# --- integrity: openings whose page never said hello ---------------------------------------------
+
+T0 = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
+PC_A, PC_B = "a" * 32, "b" * 32
+
+
+def _attempt(attempt_id, user_id):
+    return AttemptInfo(
+        id=attempt_id,
+        user_id=user_id,
+        unit_id=10,
+        district_id=2,
+        state="submitted",
+        started_at=T0,
+        deadline_at=T0 + timedelta(minutes=90),
+        submitted_at=T0 + timedelta(minutes=60),
+        score=90.0,
+        last_answer_at=T0 + timedelta(minutes=59),
+    )
+
+
+def _sitting(attempts, sightings):
+    nothing = np.array([], dtype=np.int64)
+    return Sitting(
+        attempts=attempts,
+        item_attempt=nothing,
+        item_version=nothing,
+        item_response=nothing,
+        item_wrong=np.array([], dtype=bool),
+        sightings=sightings,
+        now=T0 + timedelta(hours=3),
+    )
+
+
+def _seen(attempt_id, kind, minutes, *, address="10.1.0.1", device=None, tab=None, browser="Chrome 120"):
+    return Sighting(attempt_id, kind, T0 + timedelta(minutes=minutes), address, browser, device, tab)
+
+
+def _two_places(sightings):
+    drafts, _figures = devices.two_addresses(_sitting([_attempt(1, 101)], sightings), Settings())
+    return [d.attempt_ids for d in drafts]
+
+
+def test_a_reload_that_never_said_hello_is_not_another_place():
+    sightings = [
+        _seen(1, "opened", 0, device=PC_A, tab="tab-one-1"),
+        _seen(1, "reopened", 5),  # the reloaded page was cut off before its hello
+        _seen(1, "reopened", 8, device=PC_A, tab="tab-one-1"),
+    ]
+    assert _two_places(sightings) == []
+    # to another device and back within minutes is still two places at once
+    sightings.insert(2, _seen(1, "takeover", 6, device=PC_B, tab="tab-two-2"))
+    assert _two_places(sightings) == [[1]]
+    # an old page that never names a device or tab is still placed by its browser
+    old = [
+        _seen(1, "opened", 0),
+        _seen(1, "takeover", 5, browser="Edge 109"),
+        _seen(1, "takeover", 8),
+    ]
+    assert _two_places(old) == [[1]]
+
+
+def test_an_attempt_moved_to_a_pc_that_never_said_hello_has_left_its_device():
+    # attempt 1 is opened on PC a and moved at minute 10 to another PC whose page never said
+    # hello; from minute 12 another person sits at PC a: no one device answered both at once
+    sightings = [
+        _seen(1, "opened", 0, device=PC_A, tab="tab-one-1"),
+        _seen(1, "takeover", 10, address="10.1.0.2"),
+        _seen(2, "opened", 12, device=PC_A, tab="tab-two-2"),
+    ]
+    sitting = _sitting([_attempt(1, 101), _attempt(2, 102)], sightings)
+    drafts, _figures = devices.same_device(sitting, Settings())
+    assert [d.summary for d in drafts] == []
+    # both answered on PC a at once is one device for two people
+    sightings[1] = _seen(1, "reopened", 10, device=PC_A, tab="tab-one-3")
+    sitting = _sitting([_attempt(1, 101), _attempt(2, 102)], sightings)
+    drafts, _figures = devices.same_device(sitting, Settings())
+    assert [sorted(d.attempt_ids) for d in drafts] == [[1, 2]]
