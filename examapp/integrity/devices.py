@@ -73,8 +73,22 @@ def _by_attempt(sitting):
     return grouped
 
 
+#: where an opening that never said its device puts the attempt: somewhere not known
+UNKNOWN = ("unknown",)
+
+
+def _device_of(s):
+    """The device a sighting shows the attempt on; UNKNOWN for an opening that names none (its page
+    never said hello, or an old page): the attempt has left the device it was on, for all we know.
+    None (no news) for a save from elsewhere that names none."""
+    if s.device:
+        return s.device
+    return UNKNOWN if s.kind in OPENINGS else None
+
+
 def _segments(rows, end, place):
-    """[(where, start, end, sighting)]: the stretches in which the attempt was at one ``place(s)``."""
+    """[(where, start, end, sighting)]: the stretches in which the attempt was at one ``place(s)``
+    (None: the sighting says nothing of it; a stretch at UNKNOWN is left out)."""
     segments = []
     for s in rows:
         where = place(s)
@@ -87,7 +101,7 @@ def _segments(rows, end, place):
         segments.append([where, s.at, None, s])
     if segments:
         segments[-1][2] = max(end, segments[-1][1])
-    return [tuple(seg) for seg in segments if seg[2] > seg[1]]
+    return [tuple(seg) for seg in segments if seg[2] > seg[1] and seg[0] is not UNKNOWN]
 
 
 def _clusters(spans, least):
@@ -126,7 +140,7 @@ def same_device(sitting, settings):
         if attempt is None:
             continue
         end = _end(attempt, sitting.now)
-        for device, start, stop, _s in _segments(rows, end, lambda s: s.device):
+        for device, start, stop, _s in _segments(rows, end, _device_of):
             by_device[device].append((start, stop, attempt))
         for address, start, stop, s in _segments(rows, end, lambda s: s.address):
             by_address[address].append((start, stop, attempt, s.device, s.user_agent or ""))
@@ -242,13 +256,18 @@ def _address_finding(sitting, settings, address, cluster):
     )
 
 
-def _place(s):
-    """Where a sighting puts the attempt: its device, else its tab, else (an old page) its browser."""
+def _place(s, named=False):
+    """Where a sighting puts the attempt: its device, else its tab, else (an old page) its browser.
+
+    ``named``: another sighting of the attempt names a device or a tab. A sighting naming neither
+    is then an opening whose page never said hello (closed, refused or cut off before it could):
+    it may well be on the device the others name, so it places the attempt nowhere (None)
+    rather than in a "browser" that is a place of its own."""
     if s.device:
         return ("device", s.device)
     if s.tab:
         return ("tab", s.tab)
-    return ("browser", s.user_agent or "")
+    return None if named else ("browser", s.user_agent or "")
 
 
 def two_addresses(sitting, settings):
@@ -262,7 +281,8 @@ def two_addresses(sitting, settings):
         attempt = attempts.get(attempt_id)
         if attempt is None:
             continue
-        places = [(_place(s), s) for s in rows]
+        named = any(s.device or s.tab for s in rows)
+        places = [(where, s) for s in rows if (where := _place(s, named)) is not None]
         if len({p for p, _s in places}) < 2:
             continue
         switches, returns, left_at = [], 0, {}

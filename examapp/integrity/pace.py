@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..sitting.models import AttemptItem
+from .batches import batches
 
 
 @dataclass(frozen=True)
@@ -84,20 +85,21 @@ class Pace:
 
 
 def paces(attempts):
-    """{attempt id: Pace} for the given Attempt rows, from one query of their items."""
+    """{attempt id: Pace} for the given Attempt rows, from one query of their items (one per
+    ``IN_BATCH`` attempts: a crowd's finding may name thousands)."""
     by_id = {a.id: Pace(attempt_id=a.id, started_at=a.started_at, questions=0) for a in attempts}
-    if not by_id:
-        return by_id
-    rows = db.session.execute(
-        select(
-            AttemptItem.attempt_id,
-            AttemptItem.position,
-            AttemptItem.question_version_id,
-            AttemptItem.first_answered_at,
-            AttemptItem.answered_at,
-            AttemptItem.save_count,
-        ).where(AttemptItem.attempt_id.in_(by_id))
-    ).all()
+    rows = []
+    for ids in batches(by_id):
+        rows += db.session.execute(
+            select(
+                AttemptItem.attempt_id,
+                AttemptItem.position,
+                AttemptItem.question_version_id,
+                AttemptItem.first_answered_at,
+                AttemptItem.answered_at,
+                AttemptItem.save_count,
+            ).where(AttemptItem.attempt_id.in_(ids))
+        ).all()
     firsts = {}
     for row in rows:
         pace = by_id[row.attempt_id]

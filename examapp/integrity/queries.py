@@ -12,6 +12,7 @@ from ..exams.models import RosterEntry
 from ..extensions import db
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem, EventKind, event_text
+from .batches import batches
 from .models import Finding, FindingKind, Level
 from .pace import paces
 
@@ -49,9 +50,10 @@ def list_findings(exam_id, *, kind=None, unit_id=None, level=None, status=None, 
 
 
 def unit_names(unit_ids):
-    if not unit_ids:
-        return {}
-    return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
+    names = {}
+    for ids in batches(unit_ids):
+        names.update(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    return names
 
 
 def counts_by_level(findings):
@@ -74,13 +76,15 @@ class Involved:
 
 def involved(finding):
     """The attempts of a finding, with their person and roster unit, in the finding's order."""
-    rows = db.session.execute(
-        select(Attempt, User, Unit)
-        .join(User, User.id == Attempt.user_id)
-        .join(RosterEntry, RosterEntry.id == Attempt.roster_entry_id)
-        .join(Unit, Unit.id == RosterEntry.unit_id)
-        .where(Attempt.id.in_(finding.attempt_ids), Attempt.exam_id == finding.exam_id)
-    ).all()
+    rows = []
+    for ids in batches(finding.attempt_ids):
+        rows += db.session.execute(
+            select(Attempt, User, Unit)
+            .join(User, User.id == Attempt.user_id)
+            .join(RosterEntry, RosterEntry.id == Attempt.roster_entry_id)
+            .join(Unit, Unit.id == RosterEntry.unit_id)
+            .where(Attempt.id.in_(ids), Attempt.exam_id == finding.exam_id)
+        ).all()
     order = {attempt_id: i for i, attempt_id in enumerate(finding.attempt_ids)}
     rows = sorted(rows, key=lambda r: order.get(r[0].id, 0))
     by_attempt = paces([attempt for attempt, _user, _unit in rows])

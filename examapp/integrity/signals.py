@@ -24,8 +24,16 @@ from ..org.models import Unit
 from ..results.scores import threshold_of
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .analysis import AttemptInfo, Sighting, Sitting
+from .batches import batches
 from .devices import SIGHTINGS
 from .plain import canonical
+
+#: answered items read from the database at a time
+BATCH = 20000
+#: the server-side cursor they come through on PostgreSQL
+CURSOR_NAME = "integrity_items"
+#: the answered items' arrays: attempt index, version, response code, wrong, first answer time
+ITEM_DTYPES = (np.int64, np.int64, np.int64, bool, np.float64)
 
 
 def _attempts(exam_id):
@@ -115,35 +123,38 @@ def _items(exam_id, index_of):
     }
     decoded = {}  # (version, key version, raw text) -> (code or None, wrong)
     codes = {}
-    att, ver, code, wrong, first = [], [], [], [], []
-    for attempt_id, version_id, key_id, raw, first_at in _raw_rows(stmt):
-        if raw is None:
-            continue
-        found = decoded.get((version_id, key_id, raw))
-        if found is None:
-            qtype = versions[version_id][0]
-            response = json.loads(raw)
-            text = canonical(qtype, response)
-            if text is None:
-                found = (None, False)
-            else:
-                key_type, key_answer, key_stem = versions[key_id]
-                right = grade_response(key_type, key_answer, response, 1, stem=key_stem) == 1
-                found = (codes.setdefault((version_id, text), len(codes)), not right)
-            decoded[(version_id, key_id, raw)] = found
-        if found[0] is None:
-            continue
-        att.append(index_of[attempt_id])
-        ver.append(version_id)
-        code.append(found[0])
-        wrong.append(found[1])
-        first.append(math.nan if first_at is None else first_at)
-    return (
-        np.array(att, dtype=np.int64),
-        np.array(ver, dtype=np.int64),
-        np.array(code, dtype=np.int64),
-        np.array(wrong, dtype=bool),
-        np.array(first, dtype=np.float64),
+    # each batch of rows becomes five small arrays at once: 800,000 answers held as Python lists
+    # until the end would cost several times the arrays' memory
+    parts = ([], [], [], [], [])
+    for batch in _raw_batches(stmt):
+        att, ver, code, wrong, first = [], [], [], [], []
+        for attempt_id, version_id, key_id, raw, first_at in batch:
+            if raw is None:
+                continue
+            found = decoded.get((version_id, key_id, raw))
+            if found is None:
+                qtype = versions[version_id][0]
+                response = json.loads(raw)
+                text = canonical(qtype, response)
+                if text is None:
+                    found = (None, False)
+                else:
+                    key_type, key_answer, key_stem = versions[key_id]
+                    right = grade_response(key_type, key_answer, response, 1, stem=key_stem) == 1
+                    found = (codes.setdefault((version_id, text), len(codes)), not right)
+                decoded[(version_id, key_id, raw)] = found
+            if found[0] is None:
+                continue
+            att.append(index_of[attempt_id])
+            ver.append(version_id)
+            code.append(found[0])
+            wrong.append(found[1])
+            first.append(math.nan if first_at is None else first_at)
+        for part, values, dtype in zip(parts, (att, ver, code, wrong, first), ITEM_DTYPES, strict=True):
+            part.append(np.array(values, dtype=dtype))
+    return tuple(
+        np.concatenate(part) if part else np.array([], dtype=dtype)
+        for part, dtype in zip(parts, ITEM_DTYPES, strict=True)
     )
 
 
@@ -156,20 +167,25 @@ def _epoch(column):
     return (func.julianday(column) - 2440587.5) * 86400.0
 
 
-def _raw_rows(stmt):
-    """The statement's rows as plain tuples from the driver's own cursor, in batches.
+def _raw_batches(stmt):
+    """The statement's rows as lists of plain tuples from the driver's own cursor, ``BATCH`` at a time.
 
     Hundreds of thousands of rows of four plain columns: SQLAlchemy's per-row processing
     would cost more than the analysis. The statement has no user input (its one parameter,
     the exam's id, is an integer), so it is rendered with literal values.
+
+    On PostgreSQL the cursor is a server-side one: the database hands the rows over a batch at a
+    time, where a client cursor receives the whole result (every answer of the exam) before the
+    first row is read. SQLite's cursor steps through the result as it is read.
     """
     connection = db.session.connection()
     sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor(name=CURSOR_NAME) if connection.dialect.name == "postgresql" else driver.cursor()
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(20000):
-            yield from batch
+        while batch := cursor.fetchmany(BATCH):
+            yield batch
     finally:
         cursor.close()
 
@@ -212,9 +228,9 @@ def load_sitting(exam):
     index_of = {a.id: i for i, a in enumerate(attempts)}
     item_attempt, item_version, item_response, item_wrong, item_first_at = _items(exam.id, index_of)
     unit_ids = {a.unit_id for a in attempts} | {a.district_id for a in attempts if a.district_id}
-    unit_names = (
-        dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    )
+    unit_names = {}
+    for ids in batches(unit_ids):
+        unit_names.update(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
     return Sitting(
         attempts=attempts,
         item_attempt=item_attempt,
@@ -267,10 +283,9 @@ def exam_data(exam):
         )
     keys = {
         row.id: row
+        for ids in batches(versions)
         for row in db.session.execute(
-            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(
-                QuestionVersion.id.in_(list(versions))
-            )
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.answer).where(QuestionVersion.id.in_(ids))
         )
     }
     sightings = {a.id: [] for a in attempts}

@@ -40,8 +40,10 @@ MIN_FOLLOWED = 8
 P0_FLOOR = 0.2
 #: pairs of different rooms sampled for p0
 REFERENCE_PAIRS = 20000
-#: rows of a room compared at once (bounds memory for a large room behind one address)
-CHUNK = 64
+#: (pair x question) lags computed at once: a room of 10,000 behind one gateway (or a declared
+#: network as wide as the city's) on an 80-question paper would otherwise be compared in pieces
+#: of 64 x 10,000 x 80 lags, half a gigabyte with their masks
+CELLS = 1 << 21
 
 
 def _rooms(sitting, attempts):
@@ -103,6 +105,18 @@ def _matrix(sitting, keep):
     return times, versions
 
 
+def _room_counts(times, firsts, members):
+    """(X, N) of each of ``firsts`` followed by each of ``members`` (a room): a (firsts x members)
+    pair of arrays, computed ``CELLS`` lags at a time (a few members at once for a large room)."""
+    x = np.empty((len(firsts), len(members)), dtype=np.int64)
+    n = np.empty_like(x)
+    step = max(1, CELLS // (len(firsts) * max(1, times.shape[1])))
+    for start in range(0, len(members), step):
+        seconds = members[start : start + step]
+        x[:, start : start + step], n[:, start : start + step] = _counts(times, firsts[:, None], seconds[None, :])
+    return x, n
+
+
 def _counts(times, first, second):
     """(X, N) for "second follows first": lags in (0, w] and in (-2w, 3w], per pair."""
     lag = times[second] - times[first]
@@ -131,13 +145,15 @@ def following(sitting, settings):
     p0, reference = _reference_share(times, room_of, len(attempts))
     family = 2 * same_room_pairs
     drafts = []
+    width = max(1, times.shape[1])
     for members in by_room.values():
         if len(members) < 2:
             continue
         members = np.array(members)
-        for start in range(0, len(members), CHUNK):
-            firsts = members[start : start + CHUNK]
-            x, n = _counts(times, firsts[:, None], members[None, :])
+        rows = max(1, CELLS // (len(members) * width))
+        for start in range(0, len(members), rows):
+            firsts = members[start : start + rows]
+            x, n = _room_counts(times, firsts, members)
             for i, j in zip(*np.nonzero(x >= MIN_FOLLOWED), strict=True):
                 a, b = int(firsts[i]), int(members[j])
                 if a == b:
@@ -168,8 +184,9 @@ def _reference_share(times, room_of, n):
     if not len(first):
         return P0_FLOOR * 1.5, 0
     followed, window = 0, 0
-    for start in range(0, len(first), 4096):
-        x, w = _counts(times, first[start : start + 4096], second[start : start + 4096])
+    step = max(1, CELLS // max(1, times.shape[1]))
+    for start in range(0, len(first), step):
+        x, w = _counts(times, first[start : start + step], second[start : start + step])
         followed += int(x.sum())
         window += int(w.sum())
     if window == 0:

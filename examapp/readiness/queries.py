@@ -27,6 +27,16 @@ from . import forecast as fc
 PRACTICE_DAYS = 30
 MOCK_DAYS = 60
 RECENT_MOCKS = 5
+#: ids bound by one statement's IN (...): PostgreSQL refuses a statement of more than 65,535
+#: parameters and SQLite more than 32,766, and a city's export names every person in it
+IN_BATCH = 3000
+
+
+def _batches(ids):
+    """``ids`` (any iterable) as lists of at most ``IN_BATCH``; none for no ids."""
+    ids = list(ids)
+    for start in range(0, len(ids), IN_BATCH):
+        yield ids[start : start + IN_BATCH]
 
 
 @dataclass
@@ -147,11 +157,11 @@ def load_people(units, cohorts_by_district):
             people.append(Person(r.id, r.name, r.username, r.unit_id, r.district_id, excused=bool(r.excused)))
     staff_districts = {d for d, c in cohorts_by_district.items() if c.exam is None}
     if staff_districts:
-        assessed = [u for u in units.values() if u.kind in UnitKind.ASSESSED]
-        if assessed:
+        assessed = [u.id for u in units.values() if u.kind in UnitKind.ASSESSED]
+        for unit_ids in _batches(assessed):
             rows = db.session.execute(
                 select(User.id, User.name, User.username, User.unit_id).where(
-                    User.role == Role.EXAMINEE, User.is_enabled.is_(True), User.unit_id.in_([u.id for u in assessed])
+                    User.role == Role.EXAMINEE, User.is_enabled.is_(True), User.unit_id.in_(unit_ids)
                 )
             ).all()
             for r in rows:
@@ -164,7 +174,7 @@ def load_people(units, cohorts_by_district):
 
 def _user_filter(column, user_ids):
     """An IN filter for a district's people; the whole city reads every row (cheaper than 10,000 ids)."""
-    return column.in_(user_ids) if len(user_ids) <= 3000 else True
+    return column.in_(user_ids) if len(user_ids) <= IN_BATCH else True
 
 
 def attach_activity(people, now):
@@ -232,11 +242,25 @@ MIN_CATEGORY_ANSWERS = 3
 
 def category_figures(people, now):
     """{user id: {category id: [right, answered]}} from practice (30 days) and the recent mocks' items,
-    and {category id: name}. Two grouped statements; for a unit's or a district's people."""
-    ids = [p.user_id for p in people]
+    and {category id: name}. Two grouped statements per ``IN_BATCH`` people (a city's export names
+    every person in the city); for a unit's, a district's or the city's people."""
     figures = {}
-    if not ids:
-        return figures, {}
+    for ids in _batches(dict.fromkeys(p.user_id for p in people)):
+        for user_id, category_id, right, answered in _category_rows(ids, now):
+            cell = figures.setdefault(user_id, {}).setdefault(category_id, [0, 0])
+            cell[0] += int(right or 0)
+            cell[1] += int(answered)
+    names = {}
+    for category_ids in _batches({c for per in figures.values() for c in per}):
+        rows = db.session.execute(
+            select(QuestionCategory.id, QuestionCategory.name).where(QuestionCategory.id.in_(category_ids))
+        ).all()
+        names.update((row.id, row.name) for row in rows)
+    return figures, names
+
+
+def _category_rows(ids, now):
+    """(user id, category id, right, answered) of the people ``ids``: practice, then the recent mocks."""
     rows = db.session.execute(
         select(
             PracticeAnswer.user_id,
@@ -274,16 +298,7 @@ def category_figures(people, now):
         .join(QuestionVersion, QuestionVersion.id == MockItem.question_version_id)
         .group_by(MockAttempt.user_id, QuestionVersion.category_id)
     ).all()
-    for user_id, category_id, right, answered in rows:
-        cell = figures.setdefault(user_id, {}).setdefault(category_id, [0, 0])
-        cell[0] += int(right or 0)
-        cell[1] += int(answered)
-    category_ids = {c for per in figures.values() for c in per}
-    rows = db.session.execute(
-        select(QuestionCategory.id, QuestionCategory.name).where(QuestionCategory.id.in_(category_ids))
-    ).all()
-    names = {row.id: row.name for row in rows}
-    return figures, names
+    return rows
 
 
 def weakest(per_category, names, limit=2):
