@@ -31,7 +31,7 @@ from .practice import models as _practice_models  # noqa: F401
 from .request_context import client_address
 from .results import models as _results_models  # noqa: F401
 from .sitting import models as _sitting_models  # noqa: F401
-from .web import transaction
+from .web import ids, transaction
 
 
 def create_app(config=None):
@@ -48,6 +48,7 @@ def create_app(config=None):
         )
     logging.basicConfig(level=logging.INFO)
     register_extensions(app)
+    ids.init_app(app)  # before any route: an id beyond the database's integers is a 404
     register_blueprints(app)
     register_hooks(app)
     register_template_helpers(app)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from ..cycles.models import AccreditationRecord, RecordStatus
 from ..extensions import db
 from ..org.models import Unit
+from ..web.ids import db_int
 from .hearing.models import Hearing
 from .inspection.models import Inspection
 from .onsite.models import OnsiteCheck, ReemployedPerson
@@ -39,7 +40,7 @@ def parse_filters(args):
     recommended = args.get("recommended")
     status = args.get("status")
     return Filters(
-        district_id=args.get("district", type=int),
+        district_id=args.get("district", type=db_int),
         recommended=recommended if recommended in RECOMMENDATION_FILTERS else None,
         status=status if status in EXAM_FILTERS else None,
     )

@@ -10,6 +10,7 @@ from .. import access
 from ..access import requires
 from ..cycles.models import AccreditationCycle, AccreditationRecord
 from ..extensions import db
+from ..web.ids import db_int
 from . import listing
 from .decision.views import decision_helpers
 from .links import only_this_computer
@@ -28,7 +29,7 @@ bp.add_app_template_global(only_this_computer, "only_this_computer")
 @requires("accreditation.view")
 def index():
     cycles = db.session.scalars(select(AccreditationCycle).order_by(AccreditationCycle.year.desc())).all()
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=db_int)
     cycle = next((c for c in cycles if c.year == year), cycles[0] if cycles else None)
     filters = listing.parse_filters(request.args)
     rows, districts, details = [], [], {}

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from .. import access
 from ..access import requires
 from ..extensions import db
+from ..web.ids import db_int
 from .labels import REFUSAL_ACTION, change_rows
 from .models import AuditEntry
 from .refusals import write_noted_refusal
@@ -27,7 +28,7 @@ def index():
     actor = request.args.get("actor", "").strip().lower()
     if actor:
         stmt = stmt.where(AuditEntry.actor_username == actor)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=db_int)
     pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
     return render_template(
         "audit/index.html",

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..forms import BaseForm, reason_field
 from ..reasons import MAX_REASON_LENGTH, too_long
+from ..web.ids import parse_id
 from .content import (
     LETTERS,
     Difficulty,
@@ -37,7 +38,7 @@ _BLANKS_ON_ONE_LINE = re.compile(r"[|｜]")
 
 def optional_id(value):
     """An id from a select, or None for an empty or tampered value (the service then names the problem)."""
-    return int(value) if str(value or "").isdigit() else None
+    return parse_id(str(value or ""))
 
 
 class QuestionForm(BaseForm):

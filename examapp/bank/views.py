@@ -12,6 +12,7 @@ from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..imports.services import get_staged, mark_applied
 from ..web.form_errors import report
+from ..web.ids import db_int, parse_id
 from ..web.transaction import fail
 from . import importing
 from .card import question_card_html, text_html
@@ -115,9 +116,9 @@ def _filtered_statement(filters):
     q = filters.get("q", "")[:100]
     if q:
         stmt = stmt.where(Question.stem_key.contains(stem_key(q), autoescape=True))
-    category = filters.get("category", "")
-    if category.isdigit():
-        stmt = stmt.where(Question.category_id.in_(descendant_ids(int(category))))
+    category = parse_id(filters.get("category", ""))
+    if category is not None:
+        stmt = stmt.where(Question.category_id.in_(descendant_ids(category)))
     if filters.get("qtype") in QType.ALL:
         stmt = stmt.where(Question.qtype == filters["qtype"])
     if filters.get("difficulty") in Difficulty.ALL:
@@ -134,7 +135,7 @@ def _category_choices(empty=None):
 @requires("bank.manage")
 def index():
     filters = _filters(request.args)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=db_int)
     # Page through ids alone (an index covers them), then load the page's questions and versions:
     # sorting whole rows with their text made deep pages slow.
     pagination = db.paginate(
@@ -175,7 +176,7 @@ def bulk_status():
     if request.form.get("scope") == "filtered":
         stmt = _filtered_statement(filters)
     else:
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
         if not ids:
             flash("请先勾选要处理的试题", "warning")
             return redirect(back)
@@ -264,7 +265,7 @@ def _save(form, question, data):
             question = create_question(current_user, data)
             message = f"已新建试题 {question.id}（草稿）。核对无误后请发布，发布后才会被抽到试卷中。"
         else:
-            base = int(form.base_version.data) if (form.base_version.data or "").isdigit() else None
+            base = parse_id(form.base_version.data)
             version = update_question(current_user, question, data, base_number=base, note=form.note.data)
             message = f"已保存为第 {version.number} 版" if version else "内容没有变化，未生成新版本"
         db.session.flush()  # a version number taken meanwhile by another editor fails here, not at the commit
@@ -291,8 +292,8 @@ def create():
     if request.method == "GET":
         if request.args.get("qtype") in QType.ALL:
             form.qtype.data = request.args["qtype"]
-        if request.args.get("category", "").isdigit():
-            form.category_id.data = int(request.args["category"])
+        if parse_id(request.args.get("category")) is not None:
+            form.category_id.data = parse_id(request.args["category"])
     return _question_page(form, None)
 
 

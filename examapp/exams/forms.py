@@ -22,6 +22,7 @@ from ..bank.forms import optional_id
 from ..bank.grading import MultipleMode
 from ..clock import display_zone, utcnow
 from ..forms import BaseForm, reason_field
+from ..web.ids import parse_id
 from .models import PaperMode, ReleaseMode
 from .services import EDITABLE_WHEN_PUBLISHED, ExamSettings
 
@@ -36,8 +37,7 @@ def to_utc(value):
 
 def optional_int(value):
     """An integer from a form value, or None (the caller or the service names the problem)."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(str(value or ""))
 
 
 def as_decimal(value):

@@ -16,6 +16,7 @@ from ..bank.services import category_tree
 from ..errors import DomainError
 from ..extensions import db
 from ..numbers import plain
+from ..web.ids import db_int, parse_id
 from ..web.transaction import fail
 from .blueprint import bp, get_exam
 from .forms import BlueprintForm, FixedPaperForm, optional_int
@@ -67,8 +68,8 @@ def _edit_rows(rows, action):
     if action == "add_row":
         rows.append_entry()
         return True
-    if action.startswith("remove_row-") and action[11:].isdigit():
-        index = int(action[11:])
+    if action.startswith("remove_row-") and parse_id(action[11:]) is not None:
+        index = parse_id(action[11:])
         if len(rows.entries) > 1 and index < len(rows.entries):
             del rows.entries[index]
         return True
@@ -270,7 +271,7 @@ def _paper_sections(drawn):
 def preview(exam_id):
     """A sample paper drawn as an examinee would get it; nothing is saved."""
     exam = get_exam(exam_id, "exams.manage")
-    seed = request.args.get("seed", type=int)
+    seed = request.args.get("seed", type=db_int)
     if seed is None or not 0 <= seed < 2**31:
         seed = secrets.randbelow(2**31)
     problems = paper_problems(exam)

@@ -9,6 +9,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
 from ..web.form_errors import report
+from ..web.ids import parse_id
 from .blueprint import bp, get_exam
 from .models import RosterEntry
 from .paperwork import (
@@ -92,7 +93,7 @@ def issue_passwords_confirmed(exam_id, unit_id):
     unit = _unit(unit_id)
     entries = roster_in_unit(exam, current_user, unit)
     form = IssuePasswordsForm()
-    ids = {int(i) for i in request.form.getlist("entry_ids") if i.isdigit()}
+    ids = {i for i in map(parse_id, request.form.getlist("entry_ids")) if i is not None}
     chosen = [e for e in entries if e.id in ids]
     if not form.validate_on_submit():
         return _passwords_page(exam, unit, entries, form, selected=ids, status=400)

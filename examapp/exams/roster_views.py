@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..org.models import Unit
 from ..web.form_errors import report
+from ..web.ids import db_int, parse_id
 from .blueprint import bp, get_exam
 from .forms import RosterAddForm, RosterRemoveForm
 from .models import ExamStatus, RosterEntry
@@ -23,10 +24,10 @@ PER_PAGE = 50
 
 
 def _filter_unit():
-    raw = request.args.get("unit", "")
-    if not raw.isdigit():
+    unit_id = parse_id(request.args.get("unit", ""))
+    if unit_id is None:
         return None
-    unit = db.session.get(Unit, int(raw))
+    unit = db.session.get(Unit, unit_id)
     if unit is None or not access.can(current_user, "units.view", unit):
         abort(404)
     return unit
@@ -39,7 +40,7 @@ def _add_form(form=None):
 
 
 def _roster_page(exam, *, add_form=None, remove_form=None, selected=(), status=200):
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=db_int)
     stmt = roster_statement(exam, current_user, q=request.args.get("q", ""), unit=_filter_unit())
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     editable = exam.status in (ExamStatus.DRAFT, ExamStatus.PUBLISHED) and not exam.has_ended
@@ -98,7 +99,7 @@ def roster_add(exam_id):
 def roster_remove(exam_id):
     exam = get_exam(exam_id, "exams.manage")
     form = RosterRemoveForm()
-    ids = sorted({int(i) for i in request.form.getlist("entry_ids") if i.isdigit()})
+    ids = sorted({i for i in map(parse_id, request.form.getlist("entry_ids")) if i is not None})
     entries = db.session.scalars(
         select(RosterEntry).where(RosterEntry.id.in_(ids), RosterEntry.exam_id == exam.id)
     ).all()

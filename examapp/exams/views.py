@@ -17,6 +17,7 @@ from ..clock import local_time, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import BaseForm
+from ..web.ids import db_int
 from ..web.transaction import fail
 
 # The feature's other pages: importing them adds their routes to ``bp``.
@@ -42,7 +43,7 @@ PER_PAGE = 30
 @bp.get("/")
 @requires("exams.view")
 def index():
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=db_int)
     stmt = select(Exam).order_by(Exam.opens_at.desc(), Exam.id.desc())
     status = request.args.get("status", "")
     if status in ExamStatus.ALL:

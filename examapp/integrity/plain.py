@@ -69,7 +69,7 @@ def _identifier(value, where, *, optional=False):
     """An id: a whole number (a number written as text, "12", is taken too)."""
     if value is None and optional:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         _fail(where, "应为整数编号（0 及以上，不超过 19 位）")
@@ -253,7 +253,12 @@ def sitting_from_data(data, now=None):
             place = f"{where}.answers[{k}]"
             answer = _object(answer, place)
             item_id = answer.get("item")
-            if isinstance(item_id, str) and item_id.strip().isdigit() and len(item_id.strip()) < 19:
+            if (
+                isinstance(item_id, str)
+                and item_id.strip().isascii()
+                and item_id.strip().isdigit()
+                and len(item_id.strip()) < 19
+            ):
                 item_id = int(item_id.strip())
             if isinstance(item_id, bool) or item_id not in items:
                 _fail(f"{place}.item", f"题目 {item_id!r} 不在 items 中")

@@ -14,6 +14,7 @@ from ..sitting.late import late_counts
 from ..sitting.models import SubmitReason
 from ..sitting.services import force_submit, grant_extra_time, reopen_attempt, void_attempt
 from ..web.form_errors import first_error, report
+from ..web.ids import db_int
 from . import queries
 from .forms import ExtraTimeForm, ForceSubmitForm, ReopenForm, VoidForm
 
@@ -54,7 +55,7 @@ def _shows_scores():
 
 def _filters():
     """The list filters of the request, as plain values and as URL arguments to carry along."""
-    unit_id = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=db_int)
     state = request.args.get("state", "")
     state = state if state in queries.STATES else None
     q = request.args.get("q", "").strip()[:64] or None
@@ -68,7 +69,7 @@ def _snapshot(exam):
     unit_id, state, q, args = _filters()
     summary = queries.unit_summary(exam.id, current_user)
     people = queries.people_page(
-        exam.id, current_user, now, unit_id=unit_id, state=state, q=q, page=request.args.get("page", 1, type=int)
+        exam.id, current_user, now, unit_id=unit_id, state=state, q=q, page=request.args.get("page", 1, type=db_int)
     )
     return {
         "now": now,

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..imports.flow import ImportFlow
 from ..spreadsheets import made_at_line
 from ..web.form_errors import report
+from ..web.ids import parse_id
 from . import importing
 from .forms import UnitForm, UnitStatusForm
 from .models import Unit, UnitKind
@@ -109,8 +110,8 @@ def create():
     form = UnitForm()
     kind = form.kind.data if form.kind.data in UnitKind.ALL else None
     form.parent_id.choices = _parent_choices()
-    if request.method == "GET" and request.args.get("parent", "").isdigit():
-        form.parent_id.data = int(request.args["parent"])
+    if request.method == "GET" and parse_id(request.args.get("parent")) is not None:
+        form.parent_id.data = parse_id(request.args["parent"])
     if current_user.role == "district_admin":
         form.kind.choices = [c for c in form.kind.choices if c.value != UnitKind.DISTRICT]
     if form.validate_on_submit():

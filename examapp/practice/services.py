@@ -28,6 +28,7 @@ from ..sitting.models import Attempt, AttemptState
 from ..sitting.saving import clean_response, rule_of
 from . import wrongbook
 from .models import MockAttempt, MockState, PracticeAnswer, PracticeSettings, WrongBookEntry
+from ..web.ids import is_db_int
 
 CLOSED_BOOK_MESSAGE = "你有正在进行的考试，考试结束前不能练习或模拟考试"
 CLOSED_MESSAGE = "练习和模拟考试暂停开放"
@@ -347,7 +348,7 @@ def answer_question(user, settings, question_id, version_id, order, response, sh
     the page was shown: 409, the page is to be shown again), or no answer at all; nothing is
     stored then.
     """
-    if type(question_id) is not int or type(version_id) is not int:
+    if not is_db_int(question_id) or not is_db_int(version_id):
         raise AnswerRefused("题号无效")
     connection = db.session.connection()
     version = connection.execute(

@@ -9,6 +9,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..web import json_body
 from ..web.form_errors import report
+from ..web.ids import db_int
 from . import services
 from .forms import SettingsForm
 
@@ -46,7 +47,7 @@ def _run_from(values):
     """The practice run a request names (source, category, mode); anything unknown is the default."""
     source = values.get("source") if values.get("source") in services.SOURCES else "bank"
     mode = values.get("mode") if values.get("mode") in services.MODES else "random"
-    category = values.get("category", type=int)
+    category = values.get("category", type=db_int)
     return services.Run(source, category, mode)
 
 
@@ -74,7 +75,7 @@ def _duration(seconds):
 def question():
     run = _run_from(request.args)
     settings = g.practice_settings
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=db_int)
     question_id = services.next_question_id(current_user, settings, run, after)
     if question_id is None:
         return render_template("practice/done.html", run=run, run_args=_run_args(run), started=after is not None)

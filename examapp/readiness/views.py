@@ -8,6 +8,7 @@ from ..clock import display_zone
 from ..downloads import send_spreadsheet
 from ..extensions import db
 from ..org.models import Unit
+from ..web.ids import db_int
 from . import report
 from .export import build_workbook
 from .queries import district_of_path
@@ -17,7 +18,7 @@ bp = Blueprint("readiness", __name__, template_folder="templates", url_prefix="/
 
 def _readiness():
     """The report of the user's scope; a city-wide role may narrow it to one district (?district=)."""
-    district_id = request.args.get("district", type=int)
+    district_id = request.args.get("district", type=db_int)
     scope = unit_scope(current_user)
     if scope is not None:
         district_id = scope.id

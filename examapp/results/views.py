@@ -18,6 +18,7 @@ from ..extensions import db
 from ..org.models import Unit, UnitKind
 from ..sitting.models import Attempt, AttemptState
 from ..web.form_errors import first_error, report
+from ..web.ids import db_int
 from . import corrections, late, services
 from .export import build_workbook, person_status
 from .forms import ExcuseForm, RegradeForm, SealForm, WithdrawExcuseForm
@@ -54,7 +55,7 @@ def _district_filter():
     scope = access.unit_scope(current_user)
     if scope is not None:
         return scope.id, True
-    return request.args.get("district", type=int), False
+    return request.args.get("district", type=db_int), False
 
 
 def _districts():

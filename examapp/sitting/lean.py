@@ -30,6 +30,7 @@ import re
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..web.ids import DB_INT_MAX
 from .handin import lean_finish
 from .page import page_client
 from .saving import LEAN_DECLINED, lean_save
@@ -65,7 +66,8 @@ class LeanSave:
         token = environ.get("HTTP_X_EXAM_PAGE")
         if token and environ.get("REQUEST_METHOD") == "POST":
             match = PAGE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match is not None:
+            # an attempt number beyond the database's integers is the app's 404
+            if match is not None and int(match.group(1)) <= DB_INT_MAX:
                 body = self._take(environ, int(match.group(1)), match.group(2), token)
                 if body is not None:
                     status = "503 SERVICE UNAVAILABLE" if body is _UNAVAILABLE else "200 OK"

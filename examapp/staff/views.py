@@ -14,6 +14,7 @@ from ..imports.flow import ImportFlow
 from ..org.models import Unit
 from ..spreadsheets import made_at_line
 from ..web.form_errors import report
+from ..web.ids import db_int, parse_id
 from . import importing
 from .forms import ReasonForm, StaffForm
 from .services import create_user, reset_password, set_user_enabled, update_user
@@ -73,9 +74,9 @@ def _filtered_statement():
                 User.phone.contains(q, autoescape=True),
             )
         )
-    unit_id = request.args.get("unit", "")
-    if unit_id.isdigit():
-        unit = db.session.get(Unit, int(unit_id))
+    unit_id = parse_id(request.args.get("unit", ""))
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
         if unit is None or not access.can(current_user, "units.view", unit):
             abort(404)
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
@@ -93,7 +94,7 @@ def _filtered_statement():
 @bp.get("/")
 @requires("staff.view")
 def index():
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=db_int)
     pagination = db.paginate(_filtered_statement(), page=page, per_page=PER_PAGE, error_out=False)
     return render_template(
         "staff/index.html", pagination=pagination, units=_unit_choices(), roles=Role.LABELS, args=request.args

@@ -17,6 +17,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...numbers import plain_decimal
 from ...web.form_errors import report
+from ...web.ids import db_int
 from ..export import build_workbook
 from . import services
 from .forms import ChangeDecisionForm, CycleCreateForm, CycleSettingsForm, DecisionForm
@@ -148,7 +149,7 @@ def _cycles():
 def _accredited():
     """(cycles, the chosen cycle or None, its accredited units in the user's reach, the scope's name)."""
     cycles = _cycles()
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=db_int)
     cycle = next((c for c in cycles if c.year == year), None if year else (cycles[0] if cycles else None))
     if year and cycle is None:
         abort(404)

@@ -17,6 +17,7 @@ from ...extensions import db
 from ...numbers import percent
 from ...spreadsheets import DATE, DATETIME, INTEGER, SpreadsheetError, made_at_line, read_table
 from ...web.form_errors import first_error, report
+from ...web.ids import db_int
 from ...web.transaction import fail
 from . import services as service
 from .forms import DrawForm, ImportForm, TargetForm, VerifyForm, findings
@@ -61,7 +62,7 @@ def _render(record, *, target_form=None, import_form=None, problems=(), status=2
             listed=listed,
             completion=service.completion(check),
             reproduced=service.draw_is_reproduced(check) if check.sample_seed else None,
-            people=_people_page(check, request.args.get("page", 1, type=int), LIST_PAGE_SIZE),
+            people=_people_page(check, request.args.get("page", 1, type=db_int), LIST_PAGE_SIZE),
         )
     may_record = access.can(current_user, "accreditation.check", record) and record.decision is None
     return render_template(
@@ -168,7 +169,7 @@ def onsite_verify(record_id):
     if record.decision is not None:
         flash("该单位的验收决定已确认，不能再修改三查记录。", "warning")
         return _back(record)
-    page_no = request.values.get("page", 1, type=int)
+    page_no = request.values.get("page", 1, type=db_int)
     page = _people_page(check, page_no, VERIFY_PAGE_SIZE, sampled_only=True)
     form = VerifyForm()
     errors, posted = {}, None

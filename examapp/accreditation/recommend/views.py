@@ -14,6 +14,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...org.models import Unit, UnitKind
 from ...web.form_errors import first_error, report
+from ...web.ids import db_int, parse_id
 from .. import storage
 from . import services as recommend
 from .forms import ApplicationForm, ConfirmForm, MaterialForm, RecommendForm, SubmitForm
@@ -33,7 +34,7 @@ def _cycles():
 def _chosen_cycle(year=None):
     """The cycle of ``?year=`` (404 if there is none), or by default the first one still taking
     materials from this year on, else this year's (created with the notice's defaults)."""
-    year = year if year is not None else request.args.get("year", type=int)
+    year = year if year is not None else request.args.get("year", type=db_int)
     cycles = _cycles()
     if year is not None:
         cycle = next((c for c in cycles if c.year == year), None)
@@ -202,7 +203,7 @@ def submit_recommendations():
     form = SubmitForm()
     if not form.validate_on_submit():
         flash(first_error(form), "danger")
-        if form.year.data and str(form.year.data).isdigit():
+        if form.year.data and parse_id(str(form.year.data)) is not None:
             return _back_to_district(_posted_cycle(form), district.id)
         return redirect(url_for("accreditation_recommend.recommendations"))
     cycle = _posted_cycle(form)
