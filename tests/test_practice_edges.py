@@ -17,6 +17,7 @@ from examapp.bank.services import data_from_version, update_question
 from examapp.exams.services import publish_exam, set_fixed_paper
 from examapp.extensions import db
 from examapp.practice import mock as mocks
+from examapp.practice import wrongbook
 from examapp.practice.models import WrongBookEntry
 from examapp.practice.wrongbook import note_answer
 
@@ -88,7 +89,7 @@ def test_a_wrong_answer_whose_entry_another_tab_inserts_meanwhile_counts_and_doe
 
 
 @pytest.mark.committed
-def test_two_connections_answering_the_same_question_wrong_at_once_both_count(app, world):
+def test_two_connections_answering_the_same_question_wrong_at_once_both_count(app, world, monkeypatch):
     """The other tab's transaction has inserted the entry and not yet committed: on PostgreSQL this
     request's insert waits for it, then finds the row taken (SQLite takes one writer at a time)."""
     with app.app_context():
@@ -111,16 +112,29 @@ def test_two_connections_answering_the_same_question_wrong_at_once_both_count(ap
             right_streak=0,
         )
     )
-    commit_later = threading.Timer(1.5, transaction.commit)
+    inserted = []
+
+    def insert_entry(*args):
+        entry = wrongbook._insert_entry_unwatched(*args)
+        inserted.append(entry)
+        return entry
+
+    monkeypatch.setattr(wrongbook, "_insert_entry_unwatched", wrongbook._insert_entry, raising=False)
+    monkeypatch.setattr(wrongbook, "_insert_entry", insert_entry)
+    commit_later = threading.Timer(5, transaction.commit)
     commit_later.start()
     try:
         with app.app_context():
+            dialect = db.engine.dialect.name
             note_answer(user_id, question_id, category_id, False, DAY2)
             db.session.commit()
             assert db.session.scalars(select(WrongBookEntry.wrong_count)).all() == [2]
     finally:
         commit_later.join()
         other_tab.close()
+    if dialect == "postgresql":
+        # the read saw no entry, the insert waited for the other tab and found its row: the race
+        assert inserted == [None]
 
 
 # --- practice: the version shown is the version answered ----------------------------------------------

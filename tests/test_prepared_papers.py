@@ -61,6 +61,10 @@ def drawn_rows(exam, seed):
     ]
 
 
+def prepare_seed_of(entry):
+    return db.session.get(PreparedPaper, entry.id).seed
+
+
 def entries_of(exam):
     return db.session.scalars(select(RosterEntry).where(RosterEntry.exam_id == exam.id).order_by(RosterEntry.id)).all()
 
@@ -391,12 +395,12 @@ def test_the_attempt_page_reads_its_paper_in_one_statement(app, world, clock):
     assert page.get_data(as_text=True).count('data-testid="question-card"') == 9
 
 
-def prepared_count(exam_id=None):
-    papers = select(func.count()).select_from(PreparedPaper)
-    items = select(func.count()).select_from(PreparedItem)
-    if exam_id is not None:
-        papers = papers.where(PreparedPaper.exam_id == exam_id)
-        items = items.join(PreparedPaper).where(PreparedPaper.exam_id == exam_id)
+def prepared_count(exam_id):
+    """(papers, items) of the exam's roster rows; items counted by roster row, not through their
+    paper, so that items left behind by a deleted paper would count."""
+    entries = select(RosterEntry.id).where(RosterEntry.exam_id == exam_id)
+    papers = select(func.count()).select_from(PreparedPaper).where(PreparedPaper.roster_entry_id.in_(entries))
+    items = select(func.count()).select_from(PreparedItem).where(PreparedItem.roster_entry_id.in_(entries))
     return db.session.scalar(papers), db.session.scalar(items)
 
 
@@ -452,3 +456,16 @@ def test_the_sweep_deletes_the_papers_of_closed_windows(app, world, clock, runne
     assert f"已清理 {roster} 份不再使用的预备试卷" in result.output
     with app.app_context():
         assert prepared_count(exam_id) == (0, 0)
+
+
+def test_a_start_whose_paper_went_after_its_seed_was_read_draws_the_same_paper(shuffled, world):
+    """The sweep or the end of the exam deleting the paper between the start's read of the seed
+    and its copy: the attempt is never left without questions."""
+    user = person(world)
+    entry, _ = sitting_of(shuffled, user)
+    seed = prepare_seed_of(entry)
+    expected = prepared_rows(entry.id)
+    db.session.execute(PreparedPaper.__table__.delete().where(PreparedPaper.roster_entry_id == entry.id))
+    attempt = start_attempt(shuffled, user, entry=entry, prepared=seed)
+    assert attempt.seed == seed
+    assert attempt_rows(attempt.id) == expected

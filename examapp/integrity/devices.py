@@ -259,15 +259,15 @@ def _address_finding(sitting, settings, address, cluster):
 def _place(s, named=False):
     """Where a sighting puts the attempt: its device, else its tab, else (an old page) its browser.
 
-    ``named``: another sighting of the attempt names a device or a tab. A sighting naming neither
-    is then an opening whose page never said hello (closed, refused or cut off before it could):
+    ``named``: another sighting of the attempt names a device or a tab. An opening naming neither
+    is then one whose page never said hello (closed, refused or cut off before it could):
     it may well be on the device the others name, so it places the attempt nowhere (None)
     rather than in a "browser" that is a place of its own."""
     if s.device:
         return ("device", s.device)
     if s.tab:
         return ("tab", s.tab)
-    return None if named else ("browser", s.user_agent or "")
+    return None if named and s.kind in OPENINGS else ("browser", s.user_agent or "")
 
 
 def two_addresses(sitting, settings):

@@ -8,6 +8,7 @@ running is judged like a submitted one, and the comparison never depends on the 
 the options were shown in (responses are stored in the version's own letters).
 """
 
+import itertools
 import json
 import math
 
@@ -32,6 +33,8 @@ from .plain import canonical
 BATCH = 20000
 #: the server-side cursor they come through on PostgreSQL
 CURSOR_NAME = "integrity_items"
+#: a number per cursor opened, so that two reads open at once on one connection never share a name
+_CURSOR_NUMBERS = itertools.count(1)
 #: the answered items' arrays: attempt index, version, response code, wrong, first answer time
 ITEM_DTYPES = (np.int64, np.int64, np.int64, bool, np.float64)
 
@@ -181,7 +184,8 @@ def _raw_batches(stmt):
     connection = db.session.connection()
     sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     driver = connection.connection.driver_connection
-    cursor = driver.cursor(name=CURSOR_NAME) if connection.dialect.name == "postgresql" else driver.cursor()
+    named = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name=f"{CURSOR_NAME}_{next(_CURSOR_NUMBERS)}") if named else driver.cursor()
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):

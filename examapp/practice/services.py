@@ -26,9 +26,9 @@ from ..exams.models import Exam, ExamStatus, FixedPaperItem
 from ..extensions import db
 from ..sitting.models import Attempt, AttemptState
 from ..sitting.saving import clean_response, rule_of
+from ..web.ids import is_db_int
 from . import wrongbook
 from .models import MockAttempt, MockState, PracticeAnswer, PracticeSettings, WrongBookEntry
-from ..web.ids import is_db_int
 
 CLOSED_BOOK_MESSAGE = "你有正在进行的考试，考试结束前不能练习或模拟考试"
 CLOSED_MESSAGE = "练习和模拟考试暂停开放"

@@ -197,7 +197,8 @@ def exam_sitting(exam_id, user_id):
 
 
 def copy_prepared(attempt_id, entry_id):
-    """The attempt's items as one INSERT ... SELECT from the roster row's prepared paper."""
+    """The attempt's items as one INSERT ... SELECT from the roster row's prepared paper; returns
+    how many rows it copied (0 when the paper is gone)."""
     stmt = _statement(
         "copy",
         lambda: insert(AttemptItem.__table__).from_select(
@@ -213,4 +214,6 @@ def copy_prepared(attempt_id, entry_id):
             ).where(PreparedItem.roster_entry_id == bindparam("entry_id")),
         ),
     )
-    db.session.execute(stmt, {"attempt_id": attempt_id, "entry_id": entry_id})
+    # an INSERT's rowcount is kept only when asked for (SQLAlchemy reads it after closing the cursor)
+    params = {"attempt_id": attempt_id, "entry_id": entry_id}
+    return db.session.execute(stmt, params, execution_options={"preserve_rowcount": True}).rowcount

@@ -98,9 +98,11 @@ def start_attempt(exam, user, *, access_code=None, address=None, seed=None, entr
         if existing is None:
             raise DomainError("开始答题失败，请刷新页面后重试")
         return existing
-    if drawn is None:
-        copy_prepared(attempt.id, entry.id)
-    else:
+    if drawn is None and not copy_prepared(attempt.id, entry.id):
+        # the paper went after its seed was read (the exam was ended, or its window closed, in
+        # between and the papers were deleted): the same seed draws the same paper
+        drawn = draw_paper(exam, seed)
+    if drawn is not None:
         db.session.execute(
             insert(AttemptItem.__table__),
             [

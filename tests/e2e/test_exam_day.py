@@ -104,7 +104,9 @@ def test_a_ticket_code_opens_the_exam_and_the_score_follows_the_hand_in(
     person.get_by_label("用户名或准考证号").fill(number)
     person.get_by_label("密码", exact=True).fill("WRONG" + code[5:])
     person.get_by_role("button", name="登录", exact=True).click()
-    expect(person).to_have_url(re.compile(r"/login"))  # a wrong code is refused like a wrong password
+    # a wrong code is refused like a wrong password
+    expect(person.get_by_text("用户名或密码错误，或账号已停用")).to_be_visible()
+    expect(person).to_have_url(re.compile(r"/login"))
     person.get_by_label("用户名或准考证号").fill(number)
     person.get_by_label("密码", exact=True).fill(code)
     person.get_by_role("button", name="登录", exact=True).click()
