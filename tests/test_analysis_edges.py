@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import numpy as np
 from sqlalchemy import event, select, text
 
+from examapp import batches
 from examapp.bank.models import Question
 from examapp.clock import local_today, utcnow
 from examapp.extensions import db
-from examapp.integrity import batches, devices, pace, signals, timing
+from examapp.integrity import devices, pace, signals, timing
 from examapp.integrity import queries as integrity_queries
 from examapp.integrity.analysis import AttemptInfo, Settings, Sighting, Sitting, analyse
 from examapp.integrity.plain import sitting_from_data
@@ -88,7 +89,7 @@ def test_readiness_reads_more_people_than_one_statement_can_bind(app, world):
     assert figures == {examinee: {category.id: [1, 3]}} and names == {category.id: "劳动保障监察"}
     kaosheng = next(p for p in people if p.user_id == examinee)
     assert (kaosheng.practice_answers, kaosheng.practice_right) == (3, 1)
-    assert counts and max(counts) <= readiness_queries.IN_BATCH + OWN_PARAMETERS
+    assert counts and max(counts) <= batches.IN_BATCH + OWN_PARAMETERS
 
 
 def test_readiness_reads_the_staff_of_many_units_in_bounded_statements(app, world, monkeypatch):
@@ -100,7 +101,7 @@ def test_readiness_reads_the_staff_of_many_units_in_bounded_statements(app, worl
             FAKE + i: SimpleNamespace(id=FAKE + i, kind=UnitKind.COMMUNITY, path=f"{district.path}{FAKE + i}/")
             for i in range(60)
         }
-        monkeypatch.setattr(readiness_queries, "IN_BATCH", 4)
+        monkeypatch.setattr(batches, "IN_BATCH", 4)
         with bound_parameters() as counts:
             found = readiness_queries.load_people({**units, **empty_units}, cohorts)
     assert [p.user_id for p in found] == [p.user_id for p in staff]

@@ -271,6 +271,18 @@ def test_add_row_rerenders_with_one_more_row(app, admin, make_exam):
     assert load_exam(app, exam_id)["rows"] == [("single", 4, 10), ("multiple", 2, 15), ("judge", 3, 10)]
 
 
+@pytest.mark.parametrize("action", ["remove_row-0", "remove_row-²", "remove_row-99999999999", "remove_row-7"])
+def test_remove_row_rerenders_without_that_row_and_a_tampered_one_removes_nothing(app, admin, make_exam, action):
+    exam_id = make_exam(roster=False)
+    category_id = category_of(app, exam_id)
+    rows = [(QType.SINGLE, 4, 10), (QType.MULTIPLE, 2, 15)]
+    response = post(admin, f"/exams/{exam_id}/paper", {**blueprint_form(category_id, rows), "action": action})
+    assert response.status_code == 200
+    page = text(response)
+    assert page.count("<tr data-row") == (1 if action == "remove_row-0" else 2)
+    assert 'data-testid="blueprint-total">{}<'.format(30 if action == "remove_row-0" else 70) in page
+
+
 def test_blueprint_not_totalling_100_writes_nothing(app, admin, make_exam):
     exam_id = make_exam(roster=False)
     before = load_exam(app, exam_id)["rows"]

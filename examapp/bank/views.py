@@ -292,8 +292,8 @@ def create():
     if request.method == "GET":
         if request.args.get("qtype") in QType.ALL:
             form.qtype.data = request.args["qtype"]
-        if parse_id(request.args.get("category")) is not None:
-            form.category_id.data = parse_id(request.args["category"])
+        if (category_id := parse_id(request.args.get("category"))) is not None:
+            form.category_id.data = category_id
     return _question_page(form, None)
 
 

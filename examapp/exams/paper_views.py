@@ -68,9 +68,9 @@ def _edit_rows(rows, action):
     if action == "add_row":
         rows.append_entry()
         return True
-    if action.startswith("remove_row-") and parse_id(action[11:]) is not None:
-        index = parse_id(action[11:])
-        if len(rows.entries) > 1 and index < len(rows.entries):
+    if action.startswith("remove_row-"):
+        index = parse_id(action[11:])  # a tampered index removes nothing
+        if index is not None and len(rows.entries) > 1 and index < len(rows.entries):
             del rows.entries[index]
         return True
     return False

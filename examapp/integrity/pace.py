@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..batches import batches
 from ..extensions import db
 from ..sitting.models import AttemptItem
-from .batches import batches
 
 
 @dataclass(frozen=True)

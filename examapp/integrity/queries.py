@@ -8,11 +8,11 @@ from ..auth.models import User
 from ..bank.content import JUDGE_LABELS, QType
 from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
+from ..batches import batches
 from ..exams.models import RosterEntry
 from ..extensions import db
 from ..org.models import Unit
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem, EventKind, event_text
-from .batches import batches
 from .models import Finding, FindingKind, Level
 from .pace import paces
 

@@ -18,6 +18,7 @@ from sqlalchemy import Float, Text, cast, func, select
 from ..auth.models import User
 from ..bank.grading import grade_response
 from ..bank.models import QuestionVersion
+from ..batches import batches
 from ..clock import utcnow
 from ..exams.models import RosterEntry
 from ..extensions import db
@@ -25,7 +26,6 @@ from ..org.models import Unit
 from ..results.scores import threshold_of
 from ..sitting.models import Attempt, AttemptEvent, AttemptItem
 from .analysis import AttemptInfo, Sighting, Sitting
-from .batches import batches
 from .devices import SIGHTINGS
 from .plain import canonical
 

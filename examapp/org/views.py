@@ -110,8 +110,8 @@ def create():
     form = UnitForm()
     kind = form.kind.data if form.kind.data in UnitKind.ALL else None
     form.parent_id.choices = _parent_choices()
-    if request.method == "GET" and parse_id(request.args.get("parent")) is not None:
-        form.parent_id.data = parse_id(request.args["parent"])
+    if request.method == "GET" and (parent_id := parse_id(request.args.get("parent"))) is not None:
+        form.parent_id.data = parent_id
     if current_user.role == "district_admin":
         form.kind.choices = [c for c in form.kind.choices if c.value != UnitKind.DISTRICT]
     if form.validate_on_submit():

@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from .. import batches as id_batches
 from ..auth.models import User
 from ..bank.models import QuestionCategory, QuestionVersion
+from ..batches import batches
 from ..cycles.models import DEFAULT_THRESHOLD, AccreditationCycle
 from ..exams.models import Exam, ExamStatus, PaperMode, RosterEntry
 from ..extensions import db
@@ -27,16 +29,6 @@ from . import forecast as fc
 PRACTICE_DAYS = 30
 MOCK_DAYS = 60
 RECENT_MOCKS = 5
-#: ids bound by one statement's IN (...): PostgreSQL refuses a statement of more than 65,535
-#: parameters and SQLite more than 32,766, and a city's export names every person in it
-IN_BATCH = 3000
-
-
-def _batches(ids):
-    """``ids`` (any iterable) as lists of at most ``IN_BATCH``; none for no ids."""
-    ids = list(ids)
-    for start in range(0, len(ids), IN_BATCH):
-        yield ids[start : start + IN_BATCH]
 
 
 @dataclass
@@ -158,7 +150,7 @@ def load_people(units, cohorts_by_district):
     staff_districts = {d for d, c in cohorts_by_district.items() if c.exam is None}
     if staff_districts:
         assessed = [u.id for u in units.values() if u.kind in UnitKind.ASSESSED]
-        for unit_ids in _batches(assessed):
+        for unit_ids in batches(assessed):
             rows = db.session.execute(
                 select(User.id, User.name, User.username, User.unit_id).where(
                     User.role == Role.EXAMINEE, User.is_enabled.is_(True), User.unit_id.in_(unit_ids)
@@ -174,7 +166,7 @@ def load_people(units, cohorts_by_district):
 
 def _user_filter(column, user_ids):
     """An IN filter for a district's people; the whole city reads every row (cheaper than 10,000 ids)."""
-    return column.in_(user_ids) if len(user_ids) <= IN_BATCH else True
+    return column.in_(user_ids) if len(user_ids) <= id_batches.IN_BATCH else True
 
 
 def attach_activity(people, now):
@@ -242,16 +234,16 @@ MIN_CATEGORY_ANSWERS = 3
 
 def category_figures(people, now):
     """{user id: {category id: [right, answered]}} from practice (30 days) and the recent mocks' items,
-    and {category id: name}. Two grouped statements per ``IN_BATCH`` people (a city's export names
+    and {category id: name}. Two grouped statements per ``batches.IN_BATCH`` people (a city's export names
     every person in the city); for a unit's, a district's or the city's people."""
     figures = {}
-    for ids in _batches(dict.fromkeys(p.user_id for p in people)):
+    for ids in batches(dict.fromkeys(p.user_id for p in people)):
         for user_id, category_id, right, answered in _category_rows(ids, now):
             cell = figures.setdefault(user_id, {}).setdefault(category_id, [0, 0])
             cell[0] += int(right or 0)
             cell[1] += int(answered)
     names = {}
-    for category_ids in _batches({c for per in figures.values() for c in per}):
+    for category_ids in batches({c for per in figures.values() for c in per}):
         rows = db.session.execute(
             select(QuestionCategory.id, QuestionCategory.name).where(QuestionCategory.id.in_(category_ids))
         ).all()

@@ -66,9 +66,10 @@ class LeanSave:
         token = environ.get("HTTP_X_EXAM_PAGE")
         if token and environ.get("REQUEST_METHOD") == "POST":
             match = PAGE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            attempt_id = int(match.group(1)) if match is not None else None
             # an attempt number beyond the database's integers is the app's 404
-            if match is not None and int(match.group(1)) <= DB_INT_MAX:
-                body = self._take(environ, int(match.group(1)), match.group(2), token)
+            if attempt_id is not None and attempt_id <= DB_INT_MAX:
+                body = self._take(environ, attempt_id, match.group(2), token)
                 if body is not None:
                     status = "503 SERVICE UNAVAILABLE" if body is _UNAVAILABLE else "200 OK"
                     start_response(status, [*_HEADERS, ("Content-Length", str(len(body)))])
