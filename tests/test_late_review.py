@@ -353,6 +353,19 @@ def test_a_refused_form_is_shown_again_with_its_errors(app, late_attempt, data, 
     assert _state(app, delivery_id) == (LateStatus.PENDING, None, Decimal("0"))
 
 
+@pytest.mark.parametrize("bad", ["99999999999", "²", "x"])
+@pytest.mark.parametrize("button", [{"accept": "接受"}, {"reject": "不予接受"}])
+def test_a_tampered_delivery_number_is_a_400_and_changes_nothing(app, late_attempt, bad, button):
+    _exam_id, attempt_id, delivery_id, _position = late_attempt
+    client = _client(app, "office")
+    url = f"/results/attempts/{attempt_id}/late"
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "deliveries": [delivery_id, bad], "reason": REASON, **button}
+    )
+    assert response.status_code == 400, response.status_code
+    assert _state(app, delivery_id) == (LateStatus.PENDING, None, Decimal("0"))
+
+
 def test_no_delivery_chosen_or_one_decided_meanwhile(app, late_attempt):
     _exam_id, attempt_id, delivery_id, _position = late_attempt
     client = _client(app, "office")

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..forms import BaseForm
 from ..reasons import MAX_REASON_LENGTH
 from ..sitting.models import Attempt, AttemptEvent, EventKind, LateStatus, SubmitReason
+from ..web.ids import db_int
 from ..web.transaction import fail
 from . import corrections, late
 
@@ -32,7 +33,10 @@ OPENING_EVENTS = EventKind.OPENINGS
 
 class LateDecisionForm(BaseForm):
     deliveries = SelectMultipleField(
-        "迟到送达的答案", coerce=int, validate_choice=False, validators=[DataRequired("请至少勾选一份迟到送达的答案")]
+        "迟到送达的答案",
+        coerce=db_int,
+        validate_choice=False,
+        validators=[DataRequired("请至少勾选一份迟到送达的答案")],
     )
     reason = TextAreaField(
         "审核理由（记入操作日志）",
