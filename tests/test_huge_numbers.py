@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from examapp.extensions import db
 from examapp.sitting.models import Attempt
 
+from . import exam_factories
 from .conftest import csrf_token, login
 
 #: beyond PostgreSQL's integer (and, the second, beyond its bigint)
@@ -109,8 +110,6 @@ def test_a_practice_answer_naming_a_huge_question_is_refused(app, world, value, 
 def test_a_posted_list_of_ids_with_a_huge_or_odd_number_is_no_server_error(app, world, value, as_role):
     from examapp.exams.models import Exam
 
-    from . import exam_factories
-
     with app.app_context():
         exam = exam_factories.exam(world)
         db.session.commit()
@@ -122,3 +121,16 @@ def test_a_posted_list_of_ids_with_a_huge_or_odd_number_is_no_server_error(app, 
     assert response.status_code < 500
     with app.app_context():
         assert db.session.get(Exam, exam_id) is not None
+
+
+@pytest.mark.parametrize("field", ["version_id", "key_version_id"])
+def test_a_regrade_naming_a_huge_question_version_changes_nothing(app, world, as_role, field):
+    with app.app_context():
+        exam = exam_factories.exam(world, publish=True)
+        db.session.commit()
+        exam_id = exam.id
+    client = as_role("exam_admin")
+    data = {"version_id": "1", "key_version_id": "1", field: str(2**31), "reason": "原答案有误，依据文件更正"}
+    response = client.post(f"/exams/{exam_id}/results/regrade", data={**data, "csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    assert "请选择要重新评分的试题" in client.get(response.headers["Location"]).get_data(as_text=True)

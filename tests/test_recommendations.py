@@ -221,6 +221,10 @@ def test_the_city_is_not_found(app, world, cycle_open):
     _refused(app, world, world.city.id, 404)
 
 
+def test_a_year_beyond_the_databases_integers_is_not_found(app, world, cycle_open):
+    _refused(app, world, world.communities["a"].id, 404, year=str(2**31))
+
+
 def test_the_district_itself_cannot_be_recommended(app, world, cycle_open):
     _refused(app, world, world.districts["a"].id, 302, "是区级单位，只能推荐街道、乡镇或社区")
 

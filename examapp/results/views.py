@@ -297,7 +297,8 @@ def regrade(exam_id):
 
 
 def _int(value):
+    """A posted id the database can hold, or None."""
     try:
-        return int(value)
+        return db_int(value)
     except (TypeError, ValueError):
         return None
